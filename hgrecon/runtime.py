@@ -3,6 +3,7 @@
 import contextlib
 import logging
 import os
+import signal
 import sys
 import warnings
 
@@ -18,6 +19,8 @@ def job(smk):
     An error is written to the log and, in one line, to the terminal, then re-raised
     so that Snakemake marks the job failed and removes its outputs.
     """
+    # SIGTERM (Snakemake stopping, scancel) unwinds normally, so temp files are removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     threads = int(getattr(smk, "threads", 1) or 1)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)

@@ -1,0 +1,54 @@
+rule embed_words:
+    """Word-scope features (text, fastText, random, table), once for the union of words."""
+    input:
+        words=expand("results/ingest/sub-{subject}_words.parquet", subject=SUBJECTS),
+        extra=table_inputs,
+    output:
+        "results/embeddings/words/{feature}.h5",
+    params:
+        spec=lambda wc: FEATURES[wc.feature],
+        embeddings=config["embeddings"],
+    log:
+        "results/logs/embed/{feature}.log",
+    threads: config["embeddings"]["threads"]
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        # 1 for model features (text, audio) unless embeddings.device is cpu, whatever
+        # this machine has: a cluster profile then submits them with a GPU, and inside
+        # the job `device: auto` falls back to CPU when the node has none.
+        gpu=lambda wc: int(
+            config["embeddings"]["device"] != "cpu"
+            and uses_gpu(FEATURES[wc.feature], "cuda")
+        ),
+    conda:
+        ENV
+    script:
+        "../scripts/embed_words.py"
+
+
+rule embed_trials:
+    """Trial-scope features (speech models, log-mel, text in context), per subject."""
+    input:
+        audio="results/trials/sub-{subject}_audio.h5",
+        words="results/ingest/sub-{subject}_words.parquet",
+    output:
+        "results/embeddings/trials/sub-{subject}/{feature}.h5",
+    params:
+        spec=lambda wc: FEATURES[wc.feature],
+        embeddings=config["embeddings"],
+    log:
+        "results/logs/embed/sub-{subject}_{feature}.log",
+    threads: config["embeddings"]["threads"]
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        # 1 for model features (text, audio) unless embeddings.device is cpu, whatever
+        # this machine has: a cluster profile then submits them with a GPU, and inside
+        # the job `device: auto` falls back to CPU when the node has none.
+        gpu=lambda wc: int(
+            config["embeddings"]["device"] != "cpu"
+            and uses_gpu(FEATURES[wc.feature], "cuda")
+        ),
+    conda:
+        ENV
+    script:
+        "../scripts/embed_trials.py"
