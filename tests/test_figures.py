@@ -339,3 +339,38 @@ def test_electrodes_from_tsv_path_and_missing(demo, tmp_path):
     assert fig.get_suptitle().startswith("sub-02: contacts (ACPC")
     with pytest.raises(InputError, match="sub-02_task-wordProduction_electrodes.tsv"):
         make.electrodes(demo["root"], str(tmp_path), "02", FEATURES, tmp_path / "f.png")
+
+
+def test_layer_groups_pick_single_layer_features_of_one_model():
+    from hgrecon.figures.layers import layer_groups
+
+    features = {"g6": {"kind": "text", "model": "gpt2", "layers": [6]},
+                "g2": {"kind": "text", "model": "gpt2", "layers": [2]},
+                "gall": {"kind": "text", "model": "gpt2", "layers": [2, 6]},
+                "b3": {"kind": "text", "model": "bert", "layers": [3]},
+                "mel": {"kind": "mel"}}
+    assert layer_groups(features) == {"text_gpt2": [(2, "g2"), (6, "g6")]}
+    assert list(layer_groups({"a": {"kind": "audio", "model": "facebook/w2v", "layers": [1]},
+                              "b": {"kind": "audio", "model": "facebook/w2v", "layers": [3]}}
+                             )) == ["audio_facebook_w2v"]
+
+
+def test_fig_layers(tmp_path):
+    import pandas as pd
+
+    from hgrecon.figures.make import layers
+
+    rows = [{"subject": s, "feature": f, "channel_pcc_median": 0.1 * k + i,
+             "n_channels_sig": k, "paper_pcc": 0.9, "paper_pcc_intercept": 0.89}
+            for i, s in enumerate(["01", "02"]) for k, f in enumerate(["g2", "g6", "g9"])]
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    fig = layers(tmp_path / "summary.csv", "text_gpt2", [(2, "g2"), (6, "g6"), (9, "g9")],
+                 tmp_path / "l.png")
+    assert (tmp_path / "l.png").stat().st_size > 0 and (tmp_path / "l.pdf").stat().st_size > 0
+    axes = fig.get_axes()
+    assert len(axes) == 3
+    x, y = axes[0].lines[0].get_data()
+    np.testing.assert_array_equal(x, [2, 6, 9])
+    np.testing.assert_allclose(y, [0.5, 0.6, 0.7])      # mean over the two subjects
+    assert len(axes[2].lines) >= 2                         # embedding and intercept curves
+    assert all("(" in ax.get_xlabel() and "(" in ax.get_ylabel() for ax in axes)

@@ -7,9 +7,12 @@ the Figure.
 
 from pathlib import Path
 
+import pandas as pd
+
 from .data import _pick, load_any, load_electrodes, read_electrodes
 from .electrodes import fig_electrodes
 from .honest import fig_baselines, fig_channels
+from .layers import fig_layers
 from .paper import fig_per_participant, fig_r2_bins
 from .style import save_all
 
@@ -58,3 +61,9 @@ def _positions(source, subject):
     if not coords.exists():
         coords = _pick(path.parent, subject, "coordsystem.json")
     return read_electrodes(path, coords)
+
+
+def layers(summary_csv, model, members, png, pdf=None):
+    """Figure 7 for one model: scores by layer, from the summary table."""
+    summary = pd.read_csv(summary_csv, dtype={"subject": str})
+    return save_all(fig_layers(summary, model, members), png, pdf)

@@ -2,10 +2,13 @@
 # Everything lands under results/tables/ and results/figures/; `snakemake reproduce_paper`
 # builds it all, `snakemake --report results/report.html` collects it.
 
+from hgrecon.figures.layers import layer_groups
 from hgrecon.figures.targets import electrodes_file, encoded
 
 ENCODED = "results/encoding"
 FIGURES = "results/figures"
+#: Models with several single-layer features: group label -> [(layer, feature), ...].
+LAYER_GROUPS = layer_groups(FEATURES)
 
 
 rule paper_table:
@@ -198,6 +201,31 @@ rule run_config:
         "../scripts/run_config.py"
 
 
+rule fig_layers:
+    """Figure 7: one model's scores by layer (features that each extract one layer)."""
+    input:
+        "results/tables/summary.csv",
+    output:
+        png=report(
+            f"{FIGURES}/honest/layers_{{group}}.png",
+            caption="../report/fig_layers.rst",
+            category="3. Honest figures",
+            subcategory="per model",
+            labels={"figure": "7: scores by layer", "model": "{group}"},
+        ),
+        pdf=f"{FIGURES}/honest/layers_{{group}}.pdf",
+    params:
+        model=lambda wc: wc.group,
+        members=lambda wc: LAYER_GROUPS[wc.group],
+    log:
+        "results/logs/figures/layers_{group}.log",
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../scripts/fig_layers.py"
+
+
 rule reproduce_paper:
     """The paper table and every figure (paper and honest), with the software versions."""
     input:
@@ -207,6 +235,7 @@ rule reproduce_paper:
         expand(rules.fig_baselines.output, feature=FEATURES),
         expand(rules.fig_channels.output, subject=SUBJECTS),
         expand(rules.fig_electrodes.output, subject=SUBJECTS),
+        expand(rules.fig_layers.output, group=LAYER_GROUPS),
         rules.software_versions.output,
         rules.run_config.output,
     default_target: False
