@@ -348,6 +348,7 @@ def test_layer_groups_pick_single_layer_features_of_one_model():
                 "g2": {"kind": "text", "model": "gpt2", "layers": [2]},
                 "gall": {"kind": "text", "model": "gpt2", "layers": [2, 6]},
                 "b3": {"kind": "text", "model": "bert", "layers": [3]},
+                "glast": {"kind": "text", "model": "gpt2", "layers": [-1]},
                 "mel": {"kind": "mel"}}
     assert layer_groups(features) == {"text_gpt2": [(2, "g2"), (6, "g6")]}
     assert list(layer_groups({"a": {"kind": "audio", "model": "facebook/w2v", "layers": [1]},

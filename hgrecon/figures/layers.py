@@ -2,7 +2,8 @@
 
 Several layers of one model are extracted as separate features (each with one entry in
 ``layers``), e.g. ``gpt2_l6: {kind: text, model: gpt2, layers: [6]}``. Features that
-share kind and model and name a single layer form one curve.
+share kind and model and name a single non-negative layer form one curve (a negative
+index counts from the top, so its place on the axis depends on the model's depth).
 """
 
 import re
@@ -22,7 +23,8 @@ def layer_groups(features):
     groups = {}
     for name, spec in features.items():
         layers = spec.get("layers")
-        if spec.get("model") and isinstance(layers, list) and len(layers) == 1:
+        if (spec.get("model") and isinstance(layers, list) and len(layers) == 1
+                and layers[0] >= 0):
             group = re.sub(r"[^A-Za-z0-9]+", "_", f"{spec['kind']}_{spec['model']}")
             groups.setdefault(group, []).append((layers[0], name))
     return {model: sorted(members) for model, members in groups.items() if len(members) > 1}

@@ -63,6 +63,12 @@ def table_inputs(wildcards):
     return [spec["path"]] if spec["kind"] == "table" else []
 
 
-def embed_resources(feature):
-    """gpu=1 when the feature's model runs on CUDA (a SLURM profile then asks for one)."""
-    return 1 if uses_gpu(FEATURES[feature], config["embeddings"]["device"]) else 0
+def gpu_request(wildcards):
+    """1 for model features (text, audio) unless embeddings.device is cpu.
+
+    Independent of the machine that builds the DAG: a cluster profile then submits these
+    jobs with a GPU, and inside the job `device: auto` falls back to CPU without one.
+    """
+    if config["embeddings"]["device"] == "cpu":
+        return 0
+    return int(uses_gpu(FEATURES[wildcards.feature], "cuda"))

@@ -13,13 +13,7 @@ rule embed_words:
     threads: config["embeddings"]["threads"]
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
-        # 1 for model features (text, audio) unless embeddings.device is cpu, whatever
-        # this machine has: a cluster profile then submits them with a GPU, and inside
-        # the job `device: auto` falls back to CPU when the node has none.
-        gpu=lambda wc: int(
-            config["embeddings"]["device"] != "cpu"
-            and uses_gpu(FEATURES[wc.feature], "cuda")
-        ),
+        gpu=gpu_request,
     conda:
         ENV
     script:
@@ -41,13 +35,7 @@ rule embed_trials:
     threads: config["embeddings"]["threads"]
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
-        # 1 for model features (text, audio) unless embeddings.device is cpu, whatever
-        # this machine has: a cluster profile then submits them with a GPU, and inside
-        # the job `device: auto` falls back to CPU when the node has none.
-        gpu=lambda wc: int(
-            config["embeddings"]["device"] != "cpu"
-            and uses_gpu(FEATURES[wc.feature], "cuda")
-        ),
+        gpu=gpu_request,
     conda:
         ENV
     script:

@@ -241,5 +241,15 @@ rule reproduce_paper:
     default_target: False
 
 
+# Seconds-long jobs: on a cluster they run beside Snakemake instead of queueing.
 localrules:
     reproduce_paper,
+    paper_table,
+    fig_r2_bins,
+    fig_per_participant,
+    fig_baselines,
+    fig_channels,
+    fig_electrodes,
+    fig_layers,
+    software_versions,
+    run_config,

@@ -44,3 +44,9 @@ rule paper_scores_figure:
         ENV
     script:
         "../scripts/paper_scores_figure.py"
+
+
+# Seconds-long jobs: on a cluster they run beside Snakemake instead of queueing.
+localrules:
+    summarise,
+    paper_scores_figure,
