@@ -14,7 +14,7 @@ from scipy import signal
 
 from .constants import HG_BAND, HG_ORDER, HOP_S, LINE_FREQ, LINE_STOP_HALFWIDTH, WIN_S
 from .errors import InputError
-from .io import read_h5, write_h5
+from .io import read_checked, write_h5
 
 REREF_METHODS = ("none", "car", "shaft")
 #: Channels are processed in blocks of about this many float64 bytes (memory, not recipe).
@@ -138,19 +138,6 @@ def run(ingest_h5, out_h5, *, reref="none", line_freq=LINE_FREQ, band=HG_BAND):
              {"sfreq": sfreq, "win_s": WIN_S, "hop_s": HOP_S,
               "band": [float(f) for f in band],
               "line_freq": 0.0 if line_freq is None else float(line_freq), "reref": reref})
-
-
-def read_checked(path, names, attrs=()):
-    """:func:`hgrecon.io.read_h5` of datasets ``names``; a missing file, dataset or
-    attribute (``attrs``) raises InputError naming the file."""
-    try:
-        arrays, found = read_h5(path, names)
-    except (OSError, KeyError) as err:
-        raise InputError(path, f"cannot read datasets {list(names)}: {err}") from err
-    missing = [name for name in attrs if name not in found]
-    if missing:
-        raise InputError(path, f"missing attributes {missing}")
-    return arrays, found
 
 
 def _envelope(block, filters):

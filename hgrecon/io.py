@@ -14,6 +14,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
+
 
 @contextlib.contextmanager
 def atomic_path(path):
@@ -83,3 +85,42 @@ def read_h5(path, names=None):
                 arrays[name] = ds[()]
         attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
     return arrays, attrs
+
+
+def read_checked(path, names, attrs=()):
+    """:func:`read_h5` of datasets ``names``; a missing file, dataset or
+    attribute (``attrs``) raises InputError naming the file."""
+    try:
+        arrays, found = read_h5(path, names)
+    except (OSError, KeyError) as err:
+        raise InputError(path, f"cannot read datasets {list(names)}: {err}") from err
+    missing = [name for name in attrs if name not in found]
+    if missing:
+        raise InputError(path, f"missing attributes {missing}")
+    return arrays, found
+
+
+#: Columns of the ingest words table (``results/ingest/sub-XX_words.parquet``).
+WORD_COLUMNS = ("trial", "word", "onset_s", "sample")
+
+
+def read_words(path):
+    """The ingest words table, checked: ``trial, word, onset_s, sample``, sorted by trial.
+
+    Integer ``trial`` (distinct) and ``sample``, a word on every row, at least one row;
+    otherwise InputError naming the file.
+    """
+    try:
+        words = read_parquet(path)
+    except (OSError, ValueError) as err:
+        raise InputError(path, f"cannot read the words table: {err}") from err
+    missing = [col for col in WORD_COLUMNS if col not in words.columns]
+    if missing or words.empty:
+        raise InputError(path, f"needs rows and columns {list(WORD_COLUMNS)}; "
+                               f"missing {missing}, {len(words)} rows")
+    for col in ("trial", "sample"):
+        if words[col].dtype.kind not in "iu":
+            raise InputError(path, f"column {col!r} must be integer, got {words[col].dtype}")
+    if words["word"].isna().any() or words["trial"].duplicated().any():
+        raise InputError(path, "every row needs a word and a distinct trial")
+    return words.sort_values("trial", kind="stable").reset_index(drop=True)

@@ -14,10 +14,9 @@ from scipy import signal
 
 from .constants import SPEECH_SFREQ, TRIAL_LENGTH_S, TRIAL_START_S
 from .errors import InputError
-from .highgamma import read_checked, window_means
-from .io import read_parquet, write_h5, write_parquet
+from .highgamma import window_means
+from .io import read_checked, read_words, write_h5, write_parquet
 
-WORD_COLUMNS = ("trial", "word", "onset_s", "sample")
 #: Leading columns of the trials table, before one column per channel.
 TABLE_COLUMNS = ["trial", "word", "onset_s"]
 
@@ -87,7 +86,7 @@ def run(highgamma_h5, ingest_h5, words_parquet, out_parquet, out_audio_h5, *,
     ((n_trials, 0) and attr has_audio False when the recording has no audio), ``trial``,
     ``word``; attrs sfreq, start_s, length_s, has_audio.
     """
-    words = _read_words(words_parquet)
+    words = read_words(words_parquet)
     ingest, ingest_attrs = read_checked(ingest_h5, ["audio"], ["sfreq", "audio_sfreq"])
     table = _trial_table(highgamma_h5, ingest_attrs["sfreq"], words, start_s, length_s)
     has_audio = ingest["audio"].size > 0
@@ -124,22 +123,6 @@ def _trial_table(highgamma_h5, sfreq, words, start_s, length_s):
     except InputError as err:
         raise InputError(highgamma_h5, str(err)) from err
     return pd.concat([words[TABLE_COLUMNS], pd.DataFrame(means, columns=channels)], axis=1)
-
-
-def _read_words(path):
-    """The ingest words table, columns ``trial, word, onset_s, sample``, index 0..n-1."""
-    try:
-        words = read_parquet(path)
-    except (OSError, ValueError) as err:
-        raise InputError(path, f"cannot read the words table: {err}") from err
-    missing = [col for col in WORD_COLUMNS if col not in words.columns]
-    if missing or words.empty:
-        raise InputError(path, f"needs rows and columns {list(WORD_COLUMNS)}; "
-                               f"missing {missing}, {len(words)} rows")
-    for col in ("trial", "sample"):
-        if words[col].dtype.kind not in "iu":
-            raise InputError(path, f"column {col!r} must be integer, got {words[col].dtype}")
-    return words.reset_index(drop=True)
 
 
 def _check_windows(starts, length, n_samples, sfreq, words, name):

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..highgamma import read_checked
-from ..io import read_h5, read_parquet, write_h5
+from ..io import read_checked, read_h5, read_words, write_h5
 from . import registry
 from .cache import array_digest, cached, strings_digest
 from .device import prepare
@@ -35,17 +34,6 @@ class Trials:
     words: list              # str (n,)
     audio: np.ndarray | None  # float32 (n, n_samples), or None when the kind needs none
     sfreq: float | None
-
-
-def read_words(path):
-    """A subject's words table (``trial``, ``word``, ...) sorted by trial, checked."""
-    table = read_parquet(path)
-    missing = [c for c in ("trial", "word") if c not in table.columns]
-    if missing:
-        raise InputError(path, f"missing columns {missing}; has {list(table.columns)}")
-    if table["word"].isna().any() or table["trial"].duplicated().any():
-        raise InputError(path, "every row needs a word and a distinct trial")
-    return table.sort_values("trial", kind="stable").reset_index(drop=True)
 
 
 def _read_trials(audio_h5, words):
