@@ -156,7 +156,7 @@ def test_scope_mismatch_points_to_the_other_function(tmp_path):
 def test_words_table_problems(tmp_path):
     bad = tmp_path / "bad.parquet"
     write_parquet(pd.DataFrame({"trial": [0], "token": ["a"]}), bad)
-    with pytest.raises(InputError, match="missing columns \\['word'\\]"):
+    with pytest.raises(InputError, match="missing \\['word', 'onset_s', 'sample'\\]"):
         run_words("f", {"kind": "random"}, [bad], tmp_path / "f.h5")
     dup = tiny.words_file(tmp_path / "dup.parquet", ["a", "b"], trials=[0, 0])
     with pytest.raises(InputError, match="distinct trial"):
