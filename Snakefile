@@ -20,6 +20,7 @@ include: "workflow/rules/trials.smk"
 include: "workflow/rules/embed.smk"
 include: "workflow/rules/encode.smk"
 include: "workflow/rules/summarise.smk"
+include: "workflow/rules/frames.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -28,4 +29,5 @@ rule all:
         "results/tables/summary.csv",
         expand("results/figures/sub-{subject}_paper_scores.png", subject=SUBJECTS),
         rules.reproduce_paper.input,
+        FRAME_OUTPUTS,
     default_target: True

@@ -79,24 +79,31 @@ def test_inner_loo_alpha_matches_brute_force():
 
 
 def test_ridge_loo_inner_cv_never_sees_the_outer_test_word(monkeypatch):
-    """Instrument the fold solver: the training rows never include the held-out word."""
+    """Instrument the fold systems: each fold's training rows exclude its test word; and
+    the held-out word's target (however large) changes neither the fold's penalties nor
+    its prediction."""
     from hgrecon.encoding import ridge as ridge_mod
 
     X, Y = make_data(n=12, p=8)
-    X[:, 0] = np.arange(12)            # row identity travels in column 0
     seen = []
-    real = ridge_mod.ridge_fold
+    real = ridge_mod.fold_systems
 
-    def spy(X_train, Y_train, X_test, alphas):
-        seen.append((set(X_train[:, 0].astype(int)), set(X_test[:, 0].astype(int))))
-        return real(X_train, Y_train, X_test, alphas)
+    def spy(X_, splits, *args, **kwargs):
+        seen.extend((set(tr.tolist()), set(te.tolist())) for tr, te in splits)
+        return real(X_, splits, *args, **kwargs)
 
-    monkeypatch.setattr(ridge_mod, "ridge_fold", spy)
+    monkeypatch.setattr(ridge_mod, "fold_systems", spy)
     folds = [np.array([i]) for i in range(12)]
-    ridge_loo(X, Y, folds, np.array([1.0, 10.0]))
+    alphas = np.logspace(-1, 4, 6)
+    pred, index = ridge_loo(X, Y, folds, alphas)
     assert len(seen) == 12
     for (train, test), fold in zip(seen, folds):
         assert test == set(fold) and not (train & test) and len(train) == 11
+    Y2 = Y.copy()
+    Y2[3] += 1e6
+    pred2, index2 = ridge_loo(X, Y2, folds, alphas)
+    np.testing.assert_array_equal(index[3], index2[3])
+    np.testing.assert_allclose(pred[3], pred2[3], rtol=1e-9)
 
 
 def test_stats_against_scipy():

@@ -1,14 +1,28 @@
 """Ridge regression with the penalty chosen per target column by inner leave-one-out.
 
-Within each outer fold the training design is standardised (training mean and s.d.)
-and decomposed once (thin SVD); every penalty in the grid and every target column
-(channels × permutations) then costs one matrix product. The inner leave-one-out
-errors come in closed form from the hat matrix of ridge with an unpenalised
-intercept, H = 11'/n + U diag(s² / (s² + alpha)) U', so the outer test rows are never
-seen when a column's penalty is chosen.
+Two exact algorithms, for all penalties and all target columns (channels ×
+permutations) at once:
+
+* :func:`ridge_loo` / :func:`ridge_splits` — the design is standardised (or reduced by
+  a PCA) on each outer fold's training rows, and the fold's kernel decomposed once
+  (:mod:`.kernel`). The inner leave-one-out errors come in closed form from the hat
+  matrix of ridge with an unpenalised intercept, H = 11'/n + U diag(s2 / (s2 + α)) U':
+  e_i = r_i / (1 - h_ii). The outer test rows have zero weight in every product.
+* :func:`ridge_nested_loo` — the design's scaling is the same in every fold (fit on
+  all rows' features, never on targets), so one decomposition serves all folds: the
+  outer fold's test set S and an inner row i are removed together by the leave-set-out
+  identity e_T = (I - H_TT)^{-1} r_T (T = S ∪ {i}) on the full-data residuals
+  r = (I - H) y, which gives every inner error of every fold from three products of
+  (n × n) matrices with the targets per penalty — no per-fold refit.
 """
 
 import numpy as np
+
+from .backend import get_backend
+from .kernel import fold_systems
+
+#: Columns processed together (memory: a few (n_folds · k, COLUMN_BLOCK) float64 arrays).
+COLUMN_BLOCK = 2048
 
 
 def standardise(X_train, X_test):
@@ -19,58 +33,291 @@ def standardise(X_train, X_test):
     return (X_train - mean) / sd, (X_test - mean) / sd
 
 
-def inner_loo_alpha(U, s, Yc, alphas):
+def inner_loo_alpha(U, s, Yc, alphas, backend="numpy"):
     """Index of the penalty with the smallest leave-one-out squared error, per column.
 
     U : (n, r), s : (r,) thin SVD of the centred training design; Yc : (n, m) centred
-    targets; alphas : (a,). Returns (m,) int indices into ``alphas``.
+    targets; alphas : (a,). Returns (m,) int indices into ``alphas`` (the first of equal
+    minima).
     """
-    n = U.shape[0]
-    uty = U.T @ Yc
-    best = np.full(Yc.shape[1], np.inf)
-    index = np.zeros(Yc.shape[1], dtype=np.int64)
-    s2 = s * s
-    for a, alpha in enumerate(alphas):
-        shrink = s2 / (s2 + alpha)
-        resid = Yc - U @ (shrink[:, None] * uty)
-        leverage = 1.0 / n + (U * U) @ shrink
-        err = ((resid / (1.0 - leverage)[:, None]) ** 2).sum(0)
-        better = err < best
-        best[better] = err[better]
-        index[better] = a
-    return index
+    B = get_backend(backend)
+    U, s, Yc = B.asarray(U), B.asarray(s), B.asarray(Yc)
+    return B.argmin(_loo_errors(U, s * s, U.T @ Yc, Yc, alphas, B), 0)
 
 
-def ridge_fold(X_train, Y_train, X_test, alphas):
+def ridge_fold(X_train, Y_train, X_test, alphas, backend="numpy"):
     """Fit on one training set with a penalty per column; predict the test rows.
 
     X_train : (n, p); Y_train : (n, m); X_test : (t, p); alphas : (a,) penalty grid.
-    Returns (pred (t, m), alpha index (m,)).
+    Inputs are standardised on the training rows. Returns (pred (t, m), alpha index
+    (m,)) as numpy arrays.
     """
-    Z, Z_test = standardise(X_train, X_test)
-    y_mean = Y_train.mean(0)
-    Yc = Y_train - y_mean
-    U, s, Vt = np.linalg.svd(Z, full_matrices=False)
-    keep = s > s[0] * max(Z.shape) * np.finfo(float).eps if s.size else s > 0
-    U, s, Vt = U[:, keep], s[keep], Vt[keep]
-    index = inner_loo_alpha(U, s, Yc, alphas)
-    uty = U.T @ Yc                                    # (r, m)
-    factor = s / (s * s + np.asarray(alphas)[:, None])  # (a, r)
-    proj = Z_test @ Vt.T                              # (t, r)
-    coef = factor[index].T * uty                      # (r, m): per-column shrinkage
-    return y_mean + proj @ coef, index
+    n, t = len(X_train), len(X_test)
+    X = np.vstack([X_train, X_test])
+    Y = np.vstack([Y_train, np.zeros((t, np.shape(Y_train)[1]))])
+    pred, index = ridge_splits(X, Y, [(np.arange(n), np.arange(n, n + t))], alphas,
+                               backend=backend)
+    return pred[0], index[0]
 
 
-def ridge_loo(X, Y, folds, alphas):
-    """Outer cross-validated ridge predictions with a nested per-column penalty.
+def ridge_loo(X, Y, folds, alphas, backend="numpy", pca_variance=None):
+    """Outer cross-validated ridge predictions with a nested per-column penalty, inputs
+    standardised (or PCA-reduced, ``pca_variance``) on each fold's training rows.
 
-    X : (n, p); Y : (n, m); folds : list of test-index arrays; alphas : (a,).
-    Returns (pred (n, m), alpha index (n_folds, m)).
+    X : (n, p); Y : (n, m); folds : list of test-index arrays covering the rows once;
+    alphas : (a,). Returns (pred (n, m), alpha index (n_folds, m)) as numpy arrays.
     """
-    n = X.shape[0]
-    pred = np.empty(Y.shape)
-    chosen = np.empty((len(folds), Y.shape[1]), dtype=np.int64)
-    for f, test in enumerate(folds):
-        train = np.setdiff1d(np.arange(n), test)
-        pred[test], chosen[f] = ridge_fold(X[train], Y[train], X[test], alphas)
-    return pred, chosen
+    n = len(X)
+    splits = [(np.setdiff1d(np.arange(n), test), np.asarray(test)) for test in folds]
+    preds, index = ridge_splits(X, Y, splits, alphas, backend=backend,
+                                pca_variance=pca_variance)
+    pred = np.empty(np.shape(Y))
+    for (_, test), p in zip(splits, preds):
+        pred[test] = p
+    return pred, np.asarray(index)
+
+
+def ridge_splits(X, Y, splits, alphas, backend="numpy", pca_variance=None, visit=None):
+    """Per split (train, test): penalty per column by inner LOO on train, test predictions.
+
+    X : (n, p); Y : (n, m); splits : list of (train, test) index arrays; alphas : (a,).
+    visit(f, cols, system, c, ybar), when given, is called for every split f and column
+    block ``cols`` with the split's :class:`.kernel.FoldSystem`, c = U'y (r, mb) and the
+    training means (mb,): other models reuse the products. Returns (list of pred (t, m),
+    list of alpha index (m,)), numpy.
+    """
+    B = get_backend(backend)
+    alphas = check_alphas(alphas)
+    Y = B.asarray(Y)
+    systems = fold_systems(X, splits, B, pca_variance)
+    bases = _stack([s.U.T for s in systems], systems, Y.shape[0], B)   # (F · r_max, n)
+    preds = [np.empty((len(s.test), Y.shape[1])) for s in systems]
+    index = [np.empty(Y.shape[1], dtype=np.int64) for _ in systems]
+    for cols in _blocks(Y.shape[1]):
+        Yb = Y[:, cols]
+        cb = (bases @ Yb).reshape(len(systems), -1, Yb.shape[1])
+        for f, sys in enumerate(systems):
+            Yt = B.take(Yb, sys.train, 0)
+            ybar = Yt.mean(0)
+            c = cb[f, :sys.U.shape[1]]
+            if visit is not None:
+                visit(f, cols, sys, c, ybar)
+            idx = B.argmin(_loo_errors(sys.U, sys.s2, c, Yt - ybar, alphas, B), 0)
+            phi = 1.0 / (sys.s2 + B.asarray(alphas)[:, None])       # (a, r)
+            pred = B.stack([B.gather_rows((phi * sys.tau[:, i]) @ c, idx[None])[0]
+                            for i in range(sys.tau.shape[1])])
+            preds[f][:, cols] = B.to_numpy(ybar + pred)
+            index[f][cols] = B.to_numpy(idx)
+    return preds, index
+
+
+def _loo_errors(U, s2, c, Yc, alphas, B):
+    """(a, m) leave-one-out squared errors of every penalty, from U (n, r), s2 (r,),
+    c = U'Yc (r, m) and the centred targets Yc (n, m).
+
+    With equal eigenvalues (a standardised PCA) the residual is Yc - g·UU'Yc for one
+    scalar g per penalty, and the errors of all penalties cost three (a × n) products.
+    """
+    n = U.shape[0]
+    g = s2 / (s2 + B.asarray(alphas)[:, None])                     # (a, r)
+    w = 1.0 / (1.0 - 1.0 / n - (U * U) @ g.T) ** 2                  # (n, a)
+    if len(s2) and float(B.amax(s2, 0) - B.amin(s2, 0)) <= 1e-12 * float(B.amax(s2, 0)):
+        u = U @ c
+        g0 = g[:, :1]
+        return w.T @ (Yc * Yc) - 2 * g0 * (w.T @ (Yc * u)) + g0 * g0 * (w.T @ (u * u))
+    resid = Yc[None] - ((U[None] * g[:, None, :]).reshape(-1, U.shape[1]) @ c).reshape(
+        len(g), n, -1)                                                 # (a, n, m)
+    return (w.T[:, :, None] * resid * resid).sum(1)
+
+
+def ridge_nested_loo(Z, Y, folds, alphas, backend="numpy"):
+    """Outer leave-group-out predictions with a per-column penalty by inner leave-one-out
+    on each fold's training rows, for a design scaled the same way in every fold.
+
+    Z : (n, p) design (already scaled); Y : (n, m); folds : list of test-index arrays
+    covering the rows once; alphas : (a,). Equal to refitting ridge (unpenalised
+    intercept) without the fold and choosing each column's penalty by leave-one-out on
+    the remaining rows. Returns (pred (n, m), alpha index (n_folds, m)), numpy.
+    """
+    B = get_backend(backend)
+    alphas = check_alphas(alphas)
+    Z, Y = B.asarray(Z), B.asarray(Y)
+    n = Z.shape[0]
+    Zc = Z - Z.mean(0)
+    lam, V = B.eigh(Zc @ Zc.T)
+    keep = lam > 1e-12 * max(float(lam[-1]), 1e-300)
+    lam, V = lam[keep], V[:, keep]
+    plans = [_fold_plan(V, lam, alpha, folds, n, B) for alpha in alphas]
+    Mstack = B.cat([plan["M"] for plan in plans])                      # (a · n, n)
+    rows = B.asarray(pad_rows(folds, n), dtype="int")                  # (F, s)
+    F, s = rows.shape
+    pred, index = np.empty(Y.shape), np.empty((F, Y.shape[1]), dtype=np.int64)
+    Minv = B.stack([plan["Minv"] for plan in plans])                   # (a, F, s, s)
+    for cols in _blocks(Y.shape[1]):
+        Yb = Y[:, cols]
+        pad = B.zeros((s, Yb.shape[1]))
+        Rall = (Mstack @ Yb).reshape(len(plans), n, -1)                 # (a, n, mb) residuals
+        Rs = B.cat([Rall, B.zeros((len(plans), s, Yb.shape[1]))], 1)[:, rows]   # (a, F, s, mb)
+        errs = B.stack([plan["W"] @ (R * R) - (Rr * (2 * (plan["WQ"] @ R).reshape(Rr.shape)
+                                                      - B.einsum("fst,ftm->fsm", plan["Q2"], Rr))
+                                                 ).sum(1)
+                        for plan, R, Rr in zip(plans, Rall, Rs)])       # (a, F, mb)
+        idx = B.argmin(errs, 0)                                         # (F, mb)
+        f_ = B.arange(F)[:, None]
+        chosen = Rs[idx, f_, :, B.arange(Yb.shape[1])[None, :]]          # (F, mb, s)
+        pb = B.cat([Yb, pad])[rows] - B.einsum("fmst,fmt->fsm", Minv[idx, f_], chosen)
+        index[:, cols] = B.to_numpy(idx)
+        pb = B.to_numpy(pb)
+        for f, test in enumerate(folds):
+            pred[np.asarray(test), cols] = pb[f, :len(test)]
+    return pred, index
+
+
+def _fold_plan(V, lam, alpha, folds, n, B):
+    """Per-fold matrices of one penalty for :func:`ridge_nested_loo`.
+
+    M = I - H (n, n). For fold f with test set S (padded to s_max with dummy rows n, n+1,
+    … that are independent of everything): Minv (F, s, s) = (M_SS)^{-1}; for each
+    inner row i outside S the leave-(S ∪ i)-out residual of i is (R_i - q_i'R_S) / d_i
+    with q_i = Minv M_Si and d_i = M_ii - M_iS q_i; W (F, n) = 1 / d_i² (0 on S),
+    WQ (F·s, n) the rows w·q, Q2 (F, s, s) = Σ_i w_i q_i q_i'.
+    """
+    g = lam / (lam + alpha)
+    M = B.eye(n) - 1.0 / n - (V * g) @ V.T
+    rows = B.asarray(pad_rows(folds, n), dtype="int")                 # (F, s)
+    F, s_max = rows.shape
+    Mp = B.eye(n + s_max)
+    Mp[:n, :n] = M
+    Minv = B.inv(Mp[rows[:, :, None], rows[:, None, :]])               # (F, s, s)
+    Msi = Mp[rows][:, :, :n]                                           # (F, s, n)
+    Q = Minv @ Msi                                                     # (F, s, n)
+    d = M.diagonal()[None, :] - (Msi * Q).sum(1)                       # (F, n)
+    test = B.zeros((F, n), dtype="bool")
+    for f, t in enumerate(folds):
+        test[f, B.asarray(t, dtype="int")] = True
+    w = B.where(test, 0.0, 1.0 / B.where(test, 1.0, d) ** 2)
+    WQ = (w[:, None, :] * Q).reshape(F * s_max, n)
+    Q2 = (w[:, None, None, :] * Q[:, :, None, :] * Q[:, None, :, :]).sum(-1)
+    return {"M": M, "Minv": Minv, "W": w, "WQ": WQ, "Q2": Q2}
+
+
+def pad_rows(folds, n):
+    """(n_folds, s_max) int: each fold's test rows, padded with n, n + 1, …"""
+    s_max = max(len(t) for t in folds)
+    rows = np.tile(np.arange(n, n + s_max), (len(folds), 1))
+    for f, t in enumerate(folds):
+        rows[f, :len(t)] = t
+    return rows
+
+
+def check_alphas(alphas):
+    """The penalty grid as a float array; positive values, at least one."""
+    alphas = np.asarray(alphas, dtype=float)
+    if alphas.ndim != 1 or not len(alphas) or not (alphas > 0).all():
+        raise ValueError(f"alphas must be a non-empty 1-D grid of positive values, got {alphas}")
+    return alphas
+
+
+def _blocks(m):
+    """Column slices of at most COLUMN_BLOCK."""
+    return [slice(lo, min(lo + COLUMN_BLOCK, m)) for lo in range(0, m, COLUMN_BLOCK)]
+
+
+def _stack(blocks, systems, n, B):
+    """(n_folds · k_max, n): each fold's block (k, n_train) on its training rows, zero on
+    its test rows and in the padding."""
+    k_max = max(b.shape[0] for b in blocks)
+    out = B.zeros((len(blocks), k_max, n))
+    for f, (block, sys) in enumerate(zip(blocks, systems)):
+        out[f, :block.shape[0]][:, B.asarray(sys.train, dtype="int")] = block
+    return out.reshape(len(blocks) * k_max, n)
+
+
+def ridge_groups(gm, splits, alphas, backend="numpy"):
+    """Ridge on weighted group moments (:func:`.moments.group_moments`), for designs
+    with few columns (the primal): per split, inputs standardised on its training frames,
+    a penalty per target column by the summed squared error over its inner splits, and
+    the fitted coefficients.
+
+    splits : list of (keep, inner) with keep the training groups and inner a list of
+    (keep, test) group arrays inside them. Returns a list of (x_mean (p,), sd (p,),
+    coef (p, m) on the standardised inputs, y_mean (m,), alpha index (m,)).
+    """
+    from .moments import split_moments, test_moments
+
+    B = get_backend(backend)
+    alphas = check_alphas(alphas)
+    al = B.asarray(alphas)[:, None]
+    out = []
+    for keep, inner in splits:
+        tr = split_moments(gm, keep)
+        sd = B.sqrt(B.maximum(tr.gram.diagonal() / tr.n_train, 0.0))
+        sd = B.where(sd > 0, sd, 1.0)
+        err = 0.0
+        for k_in, t_in in inner:
+            sub = split_moments(gm, k_in)
+            V, s2 = _eig(sub.gram / (sd[:, None] * sd[None, :]), B)
+            c = V.T @ (sub.cross / sd[:, None])
+            Sxx, Sxy, Syy = test_moments(gm, t_in, sub.x_mean, sub.y_mean)
+            b, M = V.T @ (Sxy / sd[:, None]), V.T @ (Sxx / (sd[:, None] * sd[None, :])) @ V
+            z = (1.0 / (s2 + al))[:, :, None] * c[None]                 # (a, r, m)
+            err = err + Syy - 2 * (z * b[None]).sum(1) + (z * (M @ z)).sum(1)
+        V, s2 = _eig(tr.gram / (sd[:, None] * sd[None, :]), B)
+        c = V.T @ (tr.cross / sd[:, None])
+        idx = B.argmin(err, 0) if inner else B.zeros((c.shape[1],), dtype="int")
+        phi = (1.0 / (s2[None, :] + al))[idx]                          # (m, r)
+        out.append((tr.x_mean, sd, V @ (phi.T * c), tr.y_mean, idx))
+    return out
+
+
+def ridge_cells(X, Y, w, splits, alphas, backend="numpy"):
+    """Ridge on weighted rows (cells) in the dual, for wide designs with few cells.
+
+    X : (n, p) rows; Y : (n, m) their mean targets; w : (n,) frames per row;
+    splits : list of (train, test, inner) cell index arrays, inner a list of
+    (train, test) inside ``train``. Inputs are standardised on each split's training
+    frames (the inner splits reuse it); a column's penalty minimises the weighted
+    squared error summed over its inner splits. Returns a list of (pred (t, m), alpha
+    index (m,)).
+    """
+    B = get_backend(backend)
+    alphas = check_alphas(alphas)
+    X, Y, w = B.asarray(X), B.asarray(Y), B.asarray(w)
+    out = []
+    for train, test, inner in splits:
+        wt = B.take(w, train, 0)
+        mean = (wt @ B.take(X, train, 0)) / wt.sum()
+        sd = B.sqrt(B.maximum((wt @ (B.take(X, train, 0) - mean) ** 2) / wt.sum(), 0.0))
+        Z = (X - mean) / B.where(sd > 0, sd, 1.0)
+        err = 0.0
+        for tr_in, te_in in inner:
+            preds = _dual_fit(Z, Y, w, tr_in, te_in, alphas, B)         # (a, t, m)
+            yt, wte = B.take(Y, te_in, 0), B.take(w, te_in, 0)
+            err = err + (wte[None, :, None] * (preds - yt[None]) ** 2).sum(1)
+        preds = _dual_fit(Z, Y, w, train, test, alphas, B)
+        idx = B.argmin(err, 0) if inner else B.zeros((Y.shape[1],), dtype="int")
+        rows, cols = B.arange(len(test))[:, None], B.arange(Y.shape[1])[None, :]
+        out.append((preds[idx[None, :], rows, cols], idx))
+    return out
+
+
+def _dual_fit(Z, Y, w, train, test, alphas, B):
+    """(a, t, m) weighted-ridge predictions of the test rows for every penalty, from the
+    training rows (standardised design Z, mean targets Y, weights w)."""
+    sw = B.sqrt(B.take(w, train, 0))[:, None]
+    Zt = B.take(Z, train, 0)
+    zbar = (sw[:, 0] ** 2 @ Zt) / (sw ** 2).sum()
+    ybar = (sw[:, 0] ** 2 @ B.take(Y, train, 0)) / (sw ** 2).sum()
+    Zh = sw * (Zt - zbar)
+    U, s2 = _eig(Zh @ Zh.T, B)
+    c = U.T @ (sw * (B.take(Y, train, 0) - ybar))                      # (r, m)
+    tau = U.T @ (Zh @ (B.take(Z, test, 0) - zbar).T)                    # (r, t)
+    phi = 1.0 / (s2[None, :] + B.asarray(alphas)[:, None])              # (a, r)
+    return ybar + B.einsum("ar,rt,rm->atm", phi, tau, c)
+
+
+def _eig(K, B):
+    """Eigenpairs of a PSD matrix above the rank tolerance: (vectors (n, r), values (r,))."""
+    lam, vec = B.eigh(K)
+    keep = lam > 1e-12 * max(float(lam[-1]), 1e-300) if len(lam) else lam > 0
+    return vec[:, keep], lam[keep]
