@@ -375,3 +375,59 @@ def test_fig_layers(tmp_path):
     np.testing.assert_allclose(y, [0.5, 0.6, 0.7])      # mean over the two subjects
     assert len(axes[2].lines) >= 2                         # embedding and intercept curves
     assert all("(" in ax.get_xlabel() and "(" in ax.get_ylabel() for ax in axes)
+
+
+def _frame_table(rng, channels, lags, peak_lag):
+    """A frame-level table whose channel c0 is significant and peaks at ``peak_lag``."""
+    rows = []
+    for c in channels:
+        for lag in lags:
+            r = 0.8 - abs(lag - peak_lag) / 500 if c == "c0" else rng.normal(0, 0.02)
+            rows.append({"model": "ridge", "channel": c, "lag_ms": float(lag), "pcc": r,
+                         "p_fdr": 0.001 if c == "c0" else 0.9})
+    import pandas as pd
+    return pd.DataFrame(rows)
+
+
+def test_fig_lag_curves_peaks_where_the_table_says(tmp_path):
+    import pandas as pd
+
+    from hgrecon.figures.make import lag_curves
+
+    rng = np.random.default_rng(0)
+    lags = [-100, 0, 100, 200]
+    paths = []
+    for s in ("01", "02"):
+        for f in ("mel", "planted"):
+            path = tmp_path / f"{s}_{f}.parquet"
+            _frame_table(rng, ["c0", "c1"], lags, 100 if f == "mel" else 0).to_parquet(path)
+            paths.append(path)
+    fig = lag_curves(paths, ["01", "02"], ["mel", "planted"], tmp_path / "lag.png")
+    assert (tmp_path / "lag.png").stat().st_size > 0 and (tmp_path / "lag.pdf").exists()
+    ax = fig.get_axes()[0]
+    assert len(ax.containers) == 2                           # one curve per feature
+    x, y = ax.containers[0].lines[0].get_data()
+    assert x[np.argmax(y)] == 100                            # mel peaks at +100 ms
+    assert "(ms)" in ax.get_xlabel() and "(unitless)" in ax.get_ylabel()
+    assert pd.read_parquet(paths[0]).shape[0] == 8
+
+
+def test_fig_reconstruction_draws_best_channels_and_boundaries(tmp_path):
+    from hgrecon.figures.frames import N_CHANNELS, fig_reconstruction
+
+    rng = np.random.default_rng(1)
+    n_per, n_words, channels = 50, 3, ["c0", "c1", "c2", "c3"]
+    trial = np.repeat(np.arange(n_words), n_per)
+    measured = rng.normal(size=(len(trial), len(channels)))
+    speech = np.tile(np.r_[np.zeros(20), np.ones(10), np.zeros(20)], n_words).astype(bool)
+    pred = {"measured": measured, "predicted_ridge": measured * 0.5, "trial": trial,
+            "word": np.array(["a", "b", "c"])[trial], "speech": speech,
+            "channels": np.array(channels), "best_lag_ms_ridge": np.array([0, 100, 0, 0.])}
+    table = _frame_table(rng, channels, [0, 100], 100)
+    fig = fig_reconstruction(pred, table, "01", "mel")
+    axes = fig.get_axes()
+    assert len(axes) == N_CHANNELS
+    assert axes[0].get_title(loc="left").startswith("c0")   # best channel first
+    # measured + reconstructed, 3 word boundaries and 3 speech onsets per panel
+    assert len(axes[0].lines) == 2 + n_words + n_words
+    assert "(s)" in axes[-1].get_xlabel() and "(µV)" in axes[0].get_ylabel()

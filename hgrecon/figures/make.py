@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from .data import _pick, load_any, load_electrodes, read_electrodes
+from ..io import read_h5
 from .electrodes import fig_electrodes
+from .frames import fig_lag_curves, fig_reconstruction
 from .honest import fig_baselines, fig_channels
 from .layers import fig_layers
 from .paper import fig_per_participant, fig_r2_bins
@@ -67,3 +69,22 @@ def layers(summary_csv, model, members, png, pdf=None):
     """Figure 7 for one model: scores by layer, from the summary table."""
     summary = pd.read_csv(summary_csv, dtype={"subject": str})
     return save_all(fig_layers(summary, model, members), png, pdf)
+
+
+def _frame_tables(paths, subjects, features):
+    """The frame-level tables of ``paths`` (ordered subjects × features), labelled."""
+    pairs = [(s, f) for s in subjects for f in features]
+    return pd.concat([pd.read_parquet(p).assign(subject=s, feature=f)
+                      for p, (s, f) in zip(paths, pairs)], ignore_index=True)
+
+
+def lag_curves(paths, subjects, features, png, pdf=None):
+    """Figure 5b: r by lag per feature, over FDR-significant channels."""
+    return save_all(fig_lag_curves(_frame_tables(paths, subjects, features)), png, pdf)
+
+
+def reconstruction(table_path, pred_path, subject, feature, png, pdf=None):
+    """Figure 5a: measured vs reconstructed high-gamma for one subject × feature."""
+    pred, _ = read_h5(pred_path)
+    table = pd.read_parquet(table_path)
+    return save_all(fig_reconstruction(pred, table, subject, feature), png, pdf)

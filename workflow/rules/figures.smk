@@ -226,6 +226,57 @@ rule fig_layers:
         "../scripts/fig_layers.py"
 
 
+rule fig_lag_curves:
+    """Figure 5b: frame-level r by lag per feature, over FDR-significant channels."""
+    input:
+        expand(
+            "results/encoding_frames/sub-{subject}/{feature}.parquet",
+            subject=SUBJECTS,
+            feature=FRAME_FEATURES,
+        ),
+    output:
+        png=report(
+            f"{FIGURES}/honest/lag_curves.png",
+            caption="../report/fig_lag_curves.rst",
+            category="4. Time-resolved",
+            labels={"figure": "5b: r by lag", "feature": "all"},
+        ),
+        pdf=f"{FIGURES}/honest/lag_curves.pdf",
+    params:
+        subjects=SUBJECTS,
+        features=FRAME_FEATURES,
+    log:
+        "results/logs/figures/lag_curves.log",
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../scripts/fig_lag_curves.py"
+
+
+rule fig_reconstruction:
+    """Figure 5a: measured vs reconstructed high-gamma of the best channels, held-out words."""
+    input:
+        table="results/encoding_frames/sub-{subject}/{feature}.parquet",
+        pred="results/encoding_frames/sub-{subject}/{feature}_pred.h5",
+    output:
+        png=report(
+            f"{FIGURES}/honest/sub-{{subject}}_{{feature}}_reconstruction.png",
+            caption="../report/fig_reconstruction.rst",
+            category="4. Time-resolved",
+            labels={"figure": "5a: reconstruction", "participant": "sub-{subject}",
+                    "feature": "{feature}"},
+        ),
+        pdf=f"{FIGURES}/honest/sub-{{subject}}_{{feature}}_reconstruction.pdf",
+    log:
+        "results/logs/figures/sub-{subject}_{feature}_reconstruction.log",
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../scripts/fig_reconstruction.py"
+
+
 rule reproduce_paper:
     """The paper table and every figure (paper and honest), with the software versions."""
     input:
@@ -236,6 +287,8 @@ rule reproduce_paper:
         expand(rules.fig_channels.output, subject=SUBJECTS),
         expand(rules.fig_electrodes.output, subject=SUBJECTS),
         expand(rules.fig_layers.output, group=LAYER_GROUPS),
+        rules.fig_lag_curves.output if FRAME_FEATURES else [],
+        expand(rules.fig_reconstruction.output, subject=SUBJECTS, feature=FRAME_FEATURES),
         rules.software_versions.output,
         rules.run_config.output,
     default_target: False
@@ -251,5 +304,7 @@ localrules:
     fig_channels,
     fig_electrodes,
     fig_layers,
+    fig_lag_curves,
+    fig_reconstruction,
     software_versions,
     run_config,
