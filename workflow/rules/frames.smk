@@ -1,12 +1,14 @@
 # Time-resolved (frame-level) encoding, opt-in through the `frames` config block.
+from snakemake.logging import logger
+
 from hgrecon.align import on_frames
 
 FRAMES = config["frames"]
-FRAME_FEATURES = list(FRAMES["features"]) if FRAMES["enabled"] else []
-if set(FRAME_FEATURES) - set(FEATURES):
-    raise ValueError(
-        f"frames.features {sorted(set(FRAME_FEATURES) - set(FEATURES))} are not in the "
-        "features block"
+FRAME_FEATURES = [f for f in FRAMES["features"] if f in FEATURES] if FRAMES["enabled"] else []
+if FRAMES["enabled"] and len(FRAME_FEATURES) < len(FRAMES["features"]):
+    logger.warning(
+        f"frames.features {sorted(set(FRAMES['features']) - set(FEATURES))} are not in the "
+        "features block: no frame-level encoding for them"
     )
 FRAME_OUTPUTS = expand(
     "results/encoding_frames/sub-{subject}/{feature}{part}",
