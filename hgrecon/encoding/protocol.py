@@ -15,7 +15,7 @@ from the same folds with the word-to-embedding assignment shuffled: every permut
 another block of target columns, solved together with the real ones.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,6 @@ class Settings:
     ridge_scale: str = "train"
     models: tuple = MODELS
     backend: str = "numpy"
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         for name, value, options in (("pca_fit", self.pca_fit, PCA_FITS),
