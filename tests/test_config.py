@@ -31,6 +31,7 @@ def test_default_config_plans_the_whole_pipeline(tmp_path):
     (["--config", "encoding={n_perms: 5}"], "n_perms"),
     (["--config", "high_gamma={reref: median}"], "median"),
     (["--config", "trials={length_s: -1}"], "length_s"),
+    (["--config", "encoding={ridge_scale: everywhere}"], "everywhere"),
 ])
 def test_schema_rejects_wrong_keys_and_values_naming_them(tmp_path, override, needle):
     proc = dry_run(tmp_path, *override)
@@ -49,3 +50,34 @@ def test_lint_is_clean(tmp_path):
     proc = subprocess.run([SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory",
                            str(tmp_path), "--lint"], capture_output=True, text=True)
     assert "Congratulations" in proc.stdout + proc.stderr, proc.stdout[-4000:]
+
+
+def test_encoding_backend_torch_cuda_asks_a_gpu_for_the_encode_jobs(tmp_path):
+    """The solver backend is a config key; on CUDA the encode jobs request a GPU (so a
+    cluster profile sends them to a GPU partition), and only them."""
+    def resources(out, rule):
+        jobs = out.split("\nrule ")[1:]
+        return {ln.strip() for job in jobs if job.startswith(rule + ":")
+                for ln in job.splitlines() if ln.strip().startswith("resources:")}
+
+    plain = dry_run(tmp_path).stdout
+    cuda = dry_run(tmp_path, "--config", "encoding={backend: torch_cuda}").stdout
+    assert resources(plain, "encode") and all("gpu=0" in r for r in resources(plain, "encode"))
+    assert resources(cuda, "encode") and all("gpu=1" in r for r in resources(cuda, "encode"))
+    assert all("gpu=0" in r for r in resources(cuda, "encode_frames"))
+
+
+def test_encoding_settings_come_from_the_validated_config():
+    from snakemake.utils import validate
+
+    from hgrecon.encoding import settings_from_config
+
+    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    cfg["encoding"].update(ridge_scale="all", backend="torch")
+    validate(cfg, str(REPO / "workflow/schemas/config.schema.yaml"))
+    st = settings_from_config(cfg["encoding"], {"kind": "random"})
+    assert (st.ridge_scale, st.backend, st.n_perm) == ("all", "torch", cfg["encoding"]["n_perm"])
+    del cfg["encoding"]["ridge_scale"], cfg["encoding"]["backend"]
+    validate(cfg, str(REPO / "workflow/schemas/config.schema.yaml"))   # schema defaults
+    st = settings_from_config(cfg["encoding"], {"kind": "random"})
+    assert (st.ridge_scale, st.backend) == ("train", "numpy")

@@ -22,10 +22,12 @@ def data(n=30, p=20, q=6, seed=0, scale=2.0, offset=5.0):
     return X, Y
 
 
-@pytest.mark.parametrize("alpha,l1_ratio,p", [(0.05, 0.5, 12), (0.3, 0.2, 40), (1.0, 0.5, 25),
-                                              (0.2, 1.0, 15)])
-def test_leave_one_out_equals_sklearn(alpha, l1_ratio, p):
-    X, Y = data(p=p)
+@pytest.mark.parametrize("alpha,l1_ratio,p,seed", [
+    (0.05, 0.5, 12, 0), (0.3, 0.2, 40, 0), (1.0, 0.5, 25, 0), (0.2, 1.0, 15, 0),
+    (0.01, 0.5, 80, 3),        # supports larger than the training rows, changing every fold
+])
+def test_leave_one_out_equals_sklearn(alpha, l1_ratio, p, seed):
+    X, Y = data(p=p, seed=seed)
     pred, nonzero = enet_loo(X, Y, [np.array([i]) for i in range(30)], alpha, l1_ratio,
                              tol=1e-12)
     ref = cross_val_predict(sk(alpha, l1_ratio), X, Y, cv=LeaveOneOut())
@@ -37,8 +39,8 @@ def test_exact_updates_serve_most_folds_in_a_sparse_regime(monkeypatch):
     X, Y = data(n=40, p=60, scale=0.5)
     calls = []
     real = enet_mod._Folds._refit
-    monkeypatch.setattr(enet_mod._Folds, "_refit",
-                        lambda self, cols, ctx: calls.append(len(cols)) or real(self, cols, ctx))
+    monkeypatch.setattr(enet_mod._Folds, "_refit", lambda self, jobs: calls.append(
+        sum(len(job.cols) for job in jobs)) or real(self, jobs))
     pred, _ = enet_loo(X, Y, [np.array([i]) for i in range(40)], 1.0, 0.5, tol=1e-12)
     ref = cross_val_predict(sk(1.0, 0.5), X, Y, cv=LeaveOneOut())
     np.testing.assert_allclose(pred, ref, rtol=1e-7, atol=1e-7)

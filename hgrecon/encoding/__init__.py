@@ -31,7 +31,8 @@ def settings_from_config(encoding, feature_spec):
         n_perm=encoding["n_perm"], seed=encoding["seed"],
         enet_alpha=encoding["enet_alpha"], enet_l1_ratio=encoding["enet_l1_ratio"],
         ridge_alphas=_alpha_grid(encoding), pca_variance=feature_spec.get("pca_variance"),
-        pca_fit=encoding["pca_fit"], tol=encoding["enet_tol"])
+        pca_fit=encoding["pca_fit"], tol=encoding["enet_tol"],
+        ridge_scale=encoding["ridge_scale"], backend=encoding["backend"])
 
 
 def frame_settings_from_config(frames, encoding, trials, feature_spec):

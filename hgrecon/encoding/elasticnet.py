@@ -34,6 +34,7 @@ the fold's downdated moments, warm-started from the full-data solution.
 """
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -203,18 +204,48 @@ def enet_cv(X, Y, splits, alpha, l1_ratio, tol=1e-4, weights=None, within=None,
     preds = [np.empty((len(te), Y.shape[1])) for _, te in splits]
     nonzero = [np.empty(Y.shape[1], dtype=np.int64) for _ in splits]
     for lo in range(0, Y.shape[1], COLUMN_BLOCK):
-        cols = slice(lo, min(lo + COLUMN_BLOCK, Y.shape[1]))
-        wb = None if within is None else B.asarray(within)[:, cols]
-        solver = _Folds(X, Y[:, cols], w, wb, alpha, l1_ratio, tol, B)
-        for f, (train, test) in enumerate(splits):
-            pred, nz = solver.fold(np.asarray(train), np.asarray(test))
-            preds[f][:, cols] = B.to_numpy(pred)
-            nonzero[f][cols] = B.to_numpy(nz)
+        block = np.arange(lo, min(lo + COLUMN_BLOCK, Y.shape[1]))
+        mom = weighted_moments(X, B.take(Y, B.asarray(block, "int"), 1), w, None, B)
+        N = float(mom.n_train)
+        W = _candidate_cd(mom.gram, mom.cross, alpha * l1_ratio * N,
+                          alpha * (1 - l1_ratio) * N, _support_tol(tol), B)
+        count = B.to_numpy((W != 0).sum(0))
+        order = np.argsort(count, kind="stable")
+        for part in _buckets(count[order]):      # similar supports: little padding
+            cols = block[order[part]]
+            idx = B.asarray(cols, "int")
+            solver = _Folds(X, B.take(Y, idx, 1), w,
+                            None if within is None else B.take(B.asarray(within), idx, 1),
+                            B.take(W, B.asarray(order[part], "int"), 1),
+                            alpha, l1_ratio, tol, B)
+            for f, (pred, nz) in enumerate(solver.folds(splits)):
+                preds[f][:, cols] = B.to_numpy(pred)
+                nonzero[f][cols] = B.to_numpy(nz)
     return preds, nonzero
 
 
+@dataclass
+class _Job:
+    """The columns of one fold whose support changes (:meth:`_Folds._refit`).
+
+    ctx : the fold (dropped rows ``drop``, their weights ``wd`` and centred design
+    ``XD`` (R, p + 1), ``lam``, ``n_t``, ``dl1``, training means ``ybar`` (m,) and
+    centred test rows ``xt`` (t, p + 1)); cols : (c,) columns; e : (c, R) their dropped
+    centred targets; S : (c, s) candidate coordinates (padded with p); pred (t, m) and
+    nonzero (m,) : the fold's outputs, written in place.
+    """
+
+    ctx: dict
+    cols: object
+    e: object
+    S: object
+    pred: object
+    nonzero: object
+
+
 class _Folds:
-    """One column block: the full-data solution, polished, and its exact fold updates.
+    """Columns with supports of similar size: the full-data solution W (coordinate
+    descent on candidates), polished, and its exact fold updates.
 
     Arrays on supports are padded to k (the largest support) with the dummy coordinate
     p, whose Gram row is the unit vector and whose design column is zero. Per column,
@@ -224,7 +255,7 @@ class _Folds:
     rank-|D| term from Woodbury.
     """
 
-    def __init__(self, X, Y, w, within, alpha, l1_ratio, tol, B):
+    def __init__(self, X, Y, w, within, W, alpha, l1_ratio, tol, B):
         self.B, self.alpha, self.l1_ratio, self.tol = B, alpha, l1_ratio, tol
         self.w, self.within = w, within
         self.mom = mom = weighted_moments(X, Y, w, within, B)
@@ -233,12 +264,11 @@ class _Folds:
         p, m = mom.cross.shape
         self.Xc = B.cat([X - mom.x_mean, B.zeros((X.shape[0], 1))], 1)   # (n, p + 1)
         self.Yc = Y - mom.y_mean
-        W = _candidate_cd(mom.gram, mom.cross, self.l1, self.l2, tol * 1e-2, B)
         self._setup(W)
         redo = B.flatnonzero(~self.exact)
         if len(redo):           # a candidate set missed a coordinate: full coordinate descent
             W[:, redo] = enet_gram(mom.gram, B.take(mom.cross, redo, 1), B.take(mom.yy, redo, 0),
-                                   N, alpha, l1_ratio, w0=B.take(W, redo, 1), tol=tol * 1e-2,
+                                   N, alpha, l1_ratio, w0=B.take(W, redo, 1), tol=_support_tol(tol),
                                    max_iter=10000, backend=B)
             self._setup(W)
 
@@ -250,7 +280,7 @@ class _Folds:
         self.support = _supports(W, B)                                    # (m, k)
         self.pad = self.support == p
         cols = B.arange(m)
-        Gp = B.eye(p + 1)
+        self.Gp = Gp = B.eye(p + 1)               # the padding coordinate p: unit row
         Gp[:p, :p] = mom.gram
         if is_diagonal(mom.gram, B) or not self.support.shape[1]:
             self.Q, self.mu = None, Gp.diagonal()[self.support] + self.l2
@@ -260,10 +290,19 @@ class _Folds:
         self.sign = B.sign(B.cat([W, B.zeros((1, m))])[self.support.T, cols].T)
         self.CA = B.cat([mom.cross, B.zeros((1, m))])[self.support.T, cols].T   # (m, k)
         self.wa = self._solve(self.CA - self.l1 * self.sign, 0.0)          # exact on A
-        self.W = _scatter(self.wa, self.support, p, B)                    # (p, m)
-        self.exact, self.bounds = self._certificate_constants()
-        self.W = B.where(self.exact[None, :], self.W, W)                  # warm starts
-        self.exact = self.exact & (self.support.shape[1] <= MAX_SUPPORT)
+        Wp = _scatter(self.wa, self.support, p, B)                        # (p, m)
+        g = mom.cross - self._gram_times(Wp)
+        exact = ((self.wa * self.sign > 0) | self.pad).all(1)
+        if self.mu.shape[1]:
+            exact = exact & (B.amin(self.mu, 1) > 1e-9 * B.amax(self.mu, 1))
+        exact = exact & (B.amin(B.where(Wp == 0, self.l1 - abs(g), np.inf), 0)
+                         > CERT_MARGIN * self.l1)
+        self.W = B.where(exact[None, :], Wp, W)                           # reference points
+        if not bool(B.all(exact)):
+            g = B.where(exact[None, :], g, mom.cross - self._gram_times(self.W))
+        self.g = g
+        self.exact = exact & (self.support.shape[1] <= MAX_SUPPORT)
+        self.bounds = self._certificate_constants()
 
     def _solve(self, x, eps):
         """(B_A - eps I)^{-1} x for x (m, k) or (m, k, r), per column."""
@@ -284,20 +323,14 @@ class _Folds:
         return (self.mu * self.B.einsum("mji,mj->mi", self.Q, x) ** 2).sum(1)
 
     def _certificate_constants(self):
-        """Which columns are exact (signs kept, strict KKT off the support); per column
-        the WATCH off-support coordinates of least slack σ_j = l1 - |g*_j| relative to
-        their scale (checked exactly in every fold), and over the other off-support
-        coordinates the maxima of ν_j / σ_j, ξ_j / σ_j and 1 / σ_j."""
-        B, mom, W = self.B, self.mom, self.W
+        """Per column, from the reference point W and its gradient g: the WATCH
+        off-support coordinates of least slack σ_j = l1 - |g_j| relative to their scale
+        (checked exactly in every fold), and over the other off-support coordinates the
+        maxima of ν_j / σ_j, ξ_j / σ_j and 1 / σ_j."""
+        B, mom, W, g = self.B, self.mom, self.W, self.g
         p, m = W.shape
-        self.g = g = mom.cross - self._gram_times(W)                      # (p, m)
         off = W == 0
-        slack = B.where(off, self.l1 - abs(g), np.inf)
-        exact = ((self.wa * self.sign > 0) | self.pad).all(1)
-        exact = exact & (B.amin(self.mu, 1) > 1e-9 * B.amax(self.mu, 1) if self.mu.shape[1]
-                         else exact)
-        exact = exact & (B.amin(slack, 0) > CERT_MARGIN * self.l1)
-        slack = B.maximum(slack, CERT_MARGIN * self.l1)
+        slack = B.maximum(B.where(off, self.l1 - abs(g), np.inf), CERT_MARGIN * self.l1)
         nu = B.sqrt(B.maximum(mom.gram.diagonal(), 0.0))[:, None]
         xi = B.amax(abs(self.Xc[:, :-1]), 0)[:, None]
         danger = B.where(off, B.maximum(nu, xi) / slack, -1.0)
@@ -305,15 +338,28 @@ class _Folds:
         self.watch = B.where_int(B.gather_rows(danger, watch) >= 0, watch, p).T  # (m, K)
         rest = B.copy(off)
         rest[watch, B.arange(m)[None, :]] = False
-        Gp = B.cat([B.cat([mom.gram, B.zeros((1, p))]), B.zeros((p + 1, 1))], 1)
-        self.G_watch = Gp[self.watch[:, :, None], self.support[:, None, :]]   # (m, K, k)
+        self.G_watch = self.Gp[self.watch[:, :, None], self.support[:, None, :]]  # (m, K, k)
         self.g_watch = B.cat([g, B.zeros((1, m))])[self.watch.T, B.arange(m)].T
-        return exact, [B.amax(B.where(rest, v / slack, 0.0), 0) for v in (nu, xi, 1.0)]
+        return [B.amax(B.where(rest, v / slack, 0.0), 0) for v in (nu, xi, 1.0)]
 
-    # one fold ---------------------------------------------------------------------------
+    # folds ------------------------------------------------------------------------------
+    def folds(self, splits):
+        """[(pred (t, m), nonzero (m,))] of every split (train, test) of the rows: the
+        Woodbury updates fold by fold, then the re-solves of all folds together."""
+        out, jobs = [], []
+        for train, test in splits:
+            pred, nonzero, job = self.fold(np.asarray(train), np.asarray(test))
+            out.append((pred, nonzero))
+            jobs += [job] if job is not None else []
+        self._refit(jobs)
+        return out
+
     def fold(self, train, test):
-        """(pred (t, m), nonzero (m,)) of the split (train, test) of the rows."""
+        """(pred (t, m), nonzero (m,), job) of the split (train, test) of the rows; job
+        (or None) holds the columns whose support changes, their predictions are written
+        into pred and nonzero by :meth:`_refit`."""
         B, mom = self.B, self.mom
+        p = mom.gram.shape[0]
         drop = np.setdiff1d(np.arange(self.Xc.shape[0]), train)
         wd = B.take(self.w, drop, 0)
         n_t = self.N - float(wd.sum())
@@ -335,19 +381,20 @@ class _Folds:
         good = signs & (beta * mu_nu + gamma * mu_xi + dl1 * mu_one < 1 - CERT_MARGIN)
         g_watch = (self.g_watch - B.einsum("mwk,mk->mw", self.G_watch, wt - self.wa)
                    - B.einsum("mwr,mr->mw", XD.T[self.watch], lam_rho))
-        good = good & (abs(g_watch) < (self.l1 - dl1) * (1 - CERT_MARGIN)).all(1)
+        calm = abs(g_watch) < (self.l1 - dl1) * (1 - CERT_MARGIN)           # (m, K)
+        good = good & calm.all(1)
         ybar = mom.y_mean - (wd @ B.take(self.Yc, drop, 0)) / n_t
         xt = B.take(self.Xc, test, 0) + (wd @ XD) / n_t                   # x - x̄_train
         pred = ybar + B.einsum("mkt,mk->tm", xt.T[self.support], wt)
         nonzero = (~self.pad).sum(1)
         bad = B.flatnonzero(~good)
-        if len(bad):
-            ctx = {"drop": drop, "wd": wd, "n_t": n_t, "lam": lam, "XD": XD,
-                   "e": B.take(e, bad, 0), "dl1": dl1}
-            W = self._refit(bad, ctx)
-            pred[:, bad] = B.take(ybar, bad, 0) + xt[:, :-1] @ W
-            nonzero[bad] = (W != 0).sum(0)
-        return pred, nonzero
+        if not len(bad):
+            return pred, nonzero, None
+        ctx = {"drop": drop, "wd": wd, "n_t": n_t, "lam": lam, "XD": XD, "dl1": dl1,
+               "ybar": ybar, "xt": xt}
+        enter = B.where_int(B.take(calm, bad, 0), p, B.take(self.watch, bad, 0))
+        S = _unique_rows(B.cat([B.take(self.support, bad, 0), enter], 1), p, B)
+        return pred, nonzero, _Job(ctx, bad, B.take(e, bad, 0), S, pred, nonzero)
 
     def _gram_times(self, W):
         """G @ W for a sparse W (p, c): through the non-zero rows, or through the rows of
@@ -359,78 +406,111 @@ class _Folds:
             return B.take(self.mom.gram, used, 1) @ B.take(W, used, 0)
         return Xc.T @ (self.w[:, None] * (B.take(Xc, used, 1) @ B.take(W, used, 0)))
 
-    def _refit(self, cols, ctx):
-        """Fold solutions (p, c) of the columns ``cols`` whose support changes.
+    def _refit(self, jobs, rounds=4):
+        """Solve the columns of every job (fold) whose support changes; see :class:`_Job`.
 
-        On S = support ∪ watch list the fold's problem is solved exactly by
-        :func:`_feature_sign` on the downdated moments; the other coordinates are
-        certified as above, or checked exactly (one product with the design), and the
-        columns still failing go through :func:`enet_gram` on all coordinates.
-        ctx : the fold's dropped rows (``drop``, weights ``wd``, centred ``XD`` (R, p + 1)
-        and targets ``e`` (c, R) of these columns), ``lam``, ``n_t`` and ``dl1``.
+        On each column's candidates S (its support and the watched coordinates that
+        violate the KKT conditions at the Woodbury update) the fold's problem is solved
+        exactly by :func:`_feature_sign` on the downdated moments, the problems of all
+        folds batched by the size of S; :meth:`_certify` then checks the other
+        coordinates, and columns with violators are solved again with them added to S,
+        up to ``rounds`` times, then by :func:`enet_gram` on all coordinates.
         """
-        B, mom = self.B, self.mom
-        p = mom.gram.shape[0]
-        S = _unique_rows(B.cat([B.take(self.support, cols, 0), B.take(self.watch, cols, 0)], 1),
-                         p, B)                                            # (c, s)
-        count = B.to_numpy((S < p).sum(1))
-        order = np.argsort(count, kind="stable")
-        W = B.zeros((p, len(cols)))
-        for part in _buckets(count[order]):
-            sub = B.asarray(order[part], dtype="int")
-            width = max(1, int(count[order[part]].max()))
-            W[:, sub] = self._refit_block(B.take(cols, sub, 0), ctx, B.take(S, sub, 0)[:, :width],
-                                          B.take(ctx["e"], sub, 0))
-        return W
+        B = self.B
+        p = self.mom.gram.shape[0]
+        for attempt in range(rounds + 1):
+            if not jobs:
+                return
+            count = np.concatenate([B.to_numpy((job.S < p).sum(1)) for job in jobs])
+            owner = np.repeat(np.arange(len(jobs)), [len(job.cols) for job in jobs])
+            pos = np.concatenate([np.arange(len(job.cols)) for job in jobs])
+            order = np.argsort(count, kind="stable")
+            retry = []
+            for part in _buckets(count[order], 1.25):
+                sel = order[part]
+                width = max(1, int(count[sel].max()))
+                pieces = [self._piece(jobs[j], B.asarray(pos[sel][owner[sel] == j], "int"),
+                                      width) for j in np.unique(owner[sel])]
+                w, ok = _feature_sign(*(B.cat([pc[k] for pc in pieces])
+                                        for k in ("G_S", "C_S", "l1", "l2", "w0")), B)
+                start = 0
+                for pc in pieces:
+                    stop = start + len(pc["cols"])
+                    job = self._certify(pc, w[start:stop], ok[start:stop], attempt == rounds)
+                    retry += [job] if job is not None else []
+                    start = stop
+            jobs = retry
 
-    def _refit_block(self, cols, ctx, S, e, rounds=2):
-        """:meth:`_refit` for columns whose candidate sets S (c, s) have similar sizes;
-        columns with KKT violators off S get them added, up to ``rounds`` times."""
-        B, mom = self.B, self.mom
-        XD, lam, n_t, dl1 = ctx["XD"], ctx["lam"], ctx["n_t"], ctx["dl1"]
-        p = mom.gram.shape[0]
-        c = len(cols)
+    def _piece(self, job, rows, width):
+        """The fold's problems of the job's columns ``rows`` on their candidates S
+        (padded to ``width``): Gram and cross-products downdated, starting point, penalties."""
+        B, mom, ctx = self.B, self.mom, job.ctx
+        cols, S, e = B.take(job.cols, rows, 0), B.take(job.S, rows, 0), B.take(job.e, rows, 0)
+        c, p = len(cols), mom.gram.shape[0]
+        S = B.cat([S, B.where_int(B.zeros((c, max(width - S.shape[1], 0)), "bool"), 0, p)],
+                  1)[:, :width]
         idx = B.arange(c)
-        Gp = B.eye(p + 1)
-        Gp[:p, :p] = mom.gram
-        G_full = Gp[S[:, :, None], S[:, None, :]]                          # (c, s, s)
-        xs = XD.T[S]                                                       # (c, s, R)
-        G_S = G_full - B.einsum("msr,rt,mut->msu", xs, lam, xs)
-        C_S = (B.cat([B.take(mom.cross, cols, 1), B.zeros((1, c))])[S.T, idx].T
-               - B.einsum("msr,mr->ms", xs, e @ lam))
+        G_full = self.Gp[S[:, :, None], S[:, None, :]]                      # (c, s, s)
+        xs = ctx["XD"].T[S]                                                # (c, s, R)
         Wc = B.take(self.W, cols, 1)
-        w0 = B.cat([Wc, B.zeros((1, c))])[S.T, idx].T                      # (c, s)
-        l1, l2 = self.l1 - dl1, self.l2 * n_t / self.N
-        w, ok = _feature_sign(G_S, C_S, l1, l2, w0, B)
-        delta = w - w0
-        beta = B.sqrt(B.maximum(B.einsum("ms,msu,mu->m", delta, G_full, delta)
+        l1 = self.l1 - ctx["dl1"]
+        return {"job": job, "cols": cols, "S": S, "e": e, "xs": xs, "G_full": G_full, "Wc": Wc,
+                "G_S": G_full - B.einsum("msr,rt,mut->msu", xs, ctx["lam"], xs),
+                "C_S": (B.cat([B.take(mom.cross, cols, 1), B.zeros((1, c))])[S.T, idx].T
+                        - B.einsum("msr,mr->ms", xs, e @ ctx["lam"])),
+                "w0": B.cat([Wc, B.zeros((1, c))])[S.T, idx].T,
+                "l1": B.full((c,), l1), "l2": B.full((c,), self.l2 * ctx["n_t"] / self.N)}
+
+    def _certify(self, pc, w, ok, last):
+        """Check the solutions w (c, s) of a piece (:meth:`_piece`; ok: feature-sign
+        converged) off S: the watched coordinates exactly, the others by the bound of
+        :meth:`fold`, else exactly (one product with the design). Writes the
+        predictions of the certified columns; returns the job of the others with their
+        largest violators added to S, or (``last``) solves them by :meth:`_fold_cd`."""
+        B, mom, job = self.B, self.mom, pc["job"]
+        ctx, S, cols, e, xs = job.ctx, pc["S"], pc["cols"], pc["e"], pc["xs"]
+        XD, lam, dl1 = ctx["XD"], ctx["lam"], ctx["dl1"]
+        p = mom.gram.shape[0]
+        l1 = self.l1 - dl1
+        delta = w - pc["w0"]
+        beta = B.sqrt(B.maximum(B.einsum("ms,msu,mu->m", delta, pc["G_full"], delta)
                                 + self.l2 * (delta * delta).sum(1), 0.0))
         lam_rho = (e - B.einsum("msr,ms->mr", xs, w)) @ lam
         mu_nu, mu_xi, mu_one = (B.take(b, cols, 0) for b in self.bounds)
+        converged = ok
         ok = ok & (beta * mu_nu + abs(lam_rho).sum(1) * mu_xi + dl1 * mu_one
                    < 1 - CERT_MARGIN)
-        W = _scatter(w, S, p, B)
+        watch = B.take(self.watch, cols, 0)                                # (c, K)
+        g_watch = (B.take(self.g_watch, cols, 0)
+                   - B.einsum("mks,ms->mk", self.Gp[watch[:, :, None], S[:, None, :]], delta)
+                   - B.einsum("mkr,mr->mk", XD.T[watch], lam_rho))
+        in_S = B.any(watch[:, :, None] == S[:, None, :], 2)
+        ok = ok & (in_S | (abs(g_watch) < l1 * (1 - CERT_MARGIN))).all(1)
         check = B.flatnonzero(~ok)
-        if not len(check):
-            return W
-        Wk, Dk = B.take(W, check, 1), B.take(W, check, 1) - B.take(Wc, check, 1)
-        g = (B.take(B.take(self.g, cols, 1), check, 1) - self._gram_times(Dk)
-             - XD[:, :-1].T @ B.take(lam_rho, check, 0).T)                 # (p, k) exact
-        excess = B.where(Wk == 0, abs(g) - l1 * (1 - CERT_MARGIN), -np.inf)
-        ok[check] = B.amax(excess, 0) < 0
-        open_ = B.flatnonzero(~ok)
-        if not len(open_):
-            return W
-        sub = B.flatnonzero(B.amax(excess, 0) >= 0)                        # into check
-        if rounds:              # add the largest violators to S and solve again
-            enter = B.topk(B.take(excess, sub, 1), min(WATCH, p), 0).T
-            S2 = _unique_rows(B.cat([B.take(S, B.take(check, sub, 0), 0), enter], 1), p, B)
-            W[:, open_] = self._refit_block(B.take(cols, open_, 0), ctx, S2,
-                                            B.take(e, open_, 0), rounds - 1)
-        else:
-            W[:, open_] = self._fold_cd(B.take(cols, open_, 0), ctx, B.take(e, open_, 0),
-                                        B.take(W, open_, 1))
-        return W
+        if len(check):
+            Wk = _scatter(B.take(w, check, 0), B.take(S, check, 0), p, B)  # (p, k)
+            g = (B.take(B.take(self.g, cols, 1), check, 1)
+                 - self._gram_times(Wk - B.take(pc["Wc"], check, 1))
+                 - XD[:, :-1].T @ B.take(lam_rho, check, 0).T)             # (p, k) exact
+            excess = B.where(Wk == 0, abs(g) - l1 * (1 - CERT_MARGIN), -np.inf)
+            ok[check] = (B.amax(excess, 0) < 0) & B.take(converged, check, 0)
+        done = B.flatnonzero(ok)
+        ybar, xt = B.take(ctx["ybar"], cols, 0), ctx["xt"]
+        job.pred[:, B.take(cols, done, 0)] = B.take(ybar, done, 0) + B.einsum(
+            "mst,ms->tm", xt.T[B.take(S, done, 0)], B.take(w, done, 0))
+        job.nonzero[B.take(cols, done, 0)] = (B.take(w, done, 0) != 0).sum(1)
+        sub = B.flatnonzero(~B.take(ok, check, 0))                         # into check
+        if not len(sub):
+            return None
+        open_ = B.take(check, sub, 0)
+        if last:
+            W = self._fold_cd(B.take(cols, open_, 0), ctx, B.take(e, open_, 0), B.take(Wk, sub, 1))
+            job.pred[:, B.take(cols, open_, 0)] = B.take(ybar, open_, 0) + xt[:, :-1] @ W
+            job.nonzero[B.take(cols, open_, 0)] = (W != 0).sum(0)
+            return None
+        enter = B.topk(B.take(excess, sub, 1), min(WATCH, p), 0).T
+        S2 = _unique_rows(B.cat([B.take(S, open_, 0), enter], 1), p, B)
+        return _Job(ctx, B.take(cols, open_, 0), B.take(e, open_, 0), S2, job.pred, job.nonzero)
 
     def _fold_cd(self, cols, ctx, e, w0):
         """:func:`enet_gram` on the fold's downdated moments for the columns ``cols``
@@ -443,52 +523,96 @@ class _Folds:
         if self.within is not None:
             yy = yy - B.take(B.take(self.within, ctx["drop"], 0), cols, 1).sum(0)
         return enet_gram(mom.gram - XD.T @ lam @ XD, B.take(mom.cross, cols, 1) - XD.T @ (lam @ E),
-                         yy, n_t, self.alpha, self.l1_ratio, w0=w0, tol=self.tol, backend=B)
+                         yy, n_t, self.alpha, self.l1_ratio, w0=w0, tol=self.tol, max_iter=10000,
+                         backend=B)
 
 
 def _feature_sign(G, C, l1, l2, w0, B, max_iter=None):
     """Exact ElasticNet of many small problems by feature-sign search (Lee et al. 2007).
 
     G : (c, s, s) Gram and C : (c, s) cross-products of c problems on s coordinates
-    (padding coordinates: unit Gram row, zero C); w0 : (c, s) starting point, whose
-    non-zeros are the starting active set and signs. Each step solves exactly on the
-    active set with its signs; a coefficient that would change sign stops the step at
-    the first crossing and leaves the set; else the largest KKT violator enters.
-    Problems leave the loop when converged. Returns (w (c, s), converged (c,)).
+    (padding coordinates: unit Gram row, zero C); l1, l2 : (c,) penalties;
+    w0 : (c, s) starting point, whose non-zeros are the starting active set and signs.
+    Each step solves exactly on the active set with its signs; a coefficient that would
+    change sign stops the step at the first crossing and leaves the set; else the largest
+    KKT violator enters. The inverse of the active block (unit rows elsewhere) is kept
+    up to date by rank-one changes, so a step costs O(s²), and one step of iterative
+    refinement polishes the result. Problems leave the loop when converged.
+    Returns (w (c, s), converged (c,)).
     """
     c, s = C.shape
     eye = B.eye(s)
+    l1, l2 = l1[:, None], l2[:, None]
+    H = G + l2[..., None] * eye
     w = B.copy(w0)
     A, sign = w0 != 0, B.sign(w0)
+    M = B.inv(B.where(A[:, :, None] & A[:, None, :], H, eye))
     converged = B.zeros((c,), dtype="bool")
-    live = B.arange(c)
+    # The loop works on the rows ``work`` of the problems; finished rows are left as they
+    # are (masked) until fewer than half are live, then written back and dropped.
+    work = B.arange(c)
+    Hw, Cw, Aw, sw, ww, Mw, l1w = H, C, A, sign, w, M, l1
+    live = ~B.zeros((c,), dtype="bool")
     for _ in range(max_iter or 2 * s + 5):
-        if not len(live):
+        n_live = int(live.sum())
+        if not n_live:
             break
-        Gl, Cl, Al, sl, wl = G[live], C[live], A[live], sign[live], w[live]
-        rows = B.arange(len(live))
-        M = B.where(Al[:, :, None] & Al[:, None, :], Gl + l2 * eye, eye)
-        new = B.solve(M, B.where(Al, Cl - l1 * sl, 0.0)[..., None])[..., 0]
-        bad = Al & (new * sl <= 0)
-        step = B.where(bad & (wl != new), wl - new, 1.0)
-        crossing = B.where(bad, B.where(wl != new, wl / step, 0.0), np.inf)
+        if n_live < len(work) // 2:
+            _write_rows((w, A, sign, M), work, (ww, Aw, sw, Mw))
+            work = B.take(work, B.flatnonzero(live), 0)
+            Hw, Cw, Aw, sw, ww, Mw, l1w = (x[work] for x in (H, C, A, sign, w, M, l1))
+            live = ~B.zeros((len(work),), dtype="bool")
+        rows = B.arange(len(work))
+        new = B.einsum("msu,mu->ms", Mw, B.where(Aw, Cw - l1w * sw, 0.0))
+        bad = Aw & (new * sw <= 0) & live[:, None]
+        step = B.where(bad & (ww != new), ww - new, 1.0)
+        crossing = B.where(bad, B.where(ww != new, ww / step, 0.0), np.inf)
         first = B.argmin(crossing, 1)
         has_bad = B.any(bad, 1)
         t = B.minimum(crossing[rows, first], 1.0)[:, None]
-        wl = B.where(has_bad[:, None], wl + t * (new - wl), new)
-        wl[rows[has_bad], first[has_bad]] = 0.0
-        Al[rows[has_bad], first[has_bad]] = False
-        g = Cl - B.einsum("msu,mu->ms", Gl, wl) - l2 * wl
-        excess = B.where(Al, 0.0, abs(g) - l1 * (1 + 1e-12))
+        ww = B.where(live[:, None], B.where(has_bad[:, None], ww + t * (new - ww), new), ww)
+        out, j = rows[has_bad], first[has_bad]
+        ww[out, j] = 0.0
+        Aw[out, j] = False
+        if len(out):                    # j leaves: the inverse of the smaller block
+            mj = Mw[out, :, j]
+            Mw[out] -= mj[:, :, None] * mj[:, None, :] / Mw[out, j, j][:, None, None]
+            Mw[out, j, j] = 1.0
+        g = Cw - B.einsum("msu,mu->ms", Hw, ww)
+        excess = B.where(Aw, 0.0, abs(g) - l1w * (1 + 1e-12))
         enter = B.argmax(excess, 1)
-        add = ~has_bad & (excess[rows, enter] > 0)
-        Al[rows[add], enter[add]] = True
-        sl[rows[add], enter[add]] = B.sign(g[rows[add], enter[add]])
-        w[live], A[live], sign[live] = wl, Al, sl
-        done = ~has_bad & ~add
-        converged[live[done]] = True
-        live = live[~done]
-    return w, converged
+        add = live & ~has_bad & (excess[rows, enter] > 0)
+        into, j = rows[add], enter[add]
+        if len(into):                   # j enters: the bordered inverse
+            b = B.where(Aw[into], Hw[into, :, j], 0.0)
+            v = B.einsum("msu,mu->ms", Mw[into], b)
+            schur = Hw[into, j, j] - (b * v).sum(1)
+            v[B.arange(len(into)), j] -= 1.0
+            Mw[into] += v[:, :, None] * v[:, None, :] / schur[:, None, None]
+            Mw[into, j, j] -= 1.0
+            Aw[into, j] = True
+            sw[into, j] = B.sign(g[into, j])
+        done = live & ~has_bad & ~add
+        converged[work[done]] = True
+        live = live & ~done
+    _write_rows((w, A, sign, M), work, (ww, Aw, sw, Mw))
+    rhs = B.where(A, C - l1 * sign, 0.0)
+    resid = rhs - B.einsum("msu,mu->ms", B.where(A[:, :, None] & A[:, None, :], H, eye), w)
+    return B.where(A, w + B.einsum("msu,mu->ms", M, resid), 0.0), converged
+
+
+def _support_tol(tol):
+    """Tolerance of the full-data coordinate descent: it only has to find the support
+    (the solution is then polished exactly), so tighter than ``tol`` but not below what
+    float64 duality gaps can show."""
+    return max(tol * 1e-2, 1e-13)
+
+
+def _write_rows(targets, rows, values):
+    """target[rows] = value for each pair that is not the same array."""
+    for target, value in zip(targets, values):
+        if value is not target:
+            target[rows] = value
 
 
 def _candidate_cd(gram, cross, l1, l2, tol, B, max_sweeps=10000):
@@ -537,12 +661,12 @@ def _unique_rows(S, p, B):
     return B.sort(B.where_int(dup, p, S), 1)
 
 
-def _buckets(sizes):
-    """Consecutive index ranges of the ascending ``sizes`` whose largest is at most twice
-    the smallest (so padding to the largest wastes little)."""
+def _buckets(sizes, ratio=2.0):
+    """Consecutive index ranges of the ascending ``sizes`` whose largest is at most
+    ``ratio`` times the smallest (so padding to the largest wastes little)."""
     out, start = [], 0
     for i in range(1, len(sizes) + 1):
-        if i == len(sizes) or sizes[i] > 2 * max(sizes[start], 4):
+        if i == len(sizes) or sizes[i] > ratio * max(sizes[start], 4):
             out.append(np.arange(start, i))
             start = i
     return out

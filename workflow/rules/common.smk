@@ -63,6 +63,11 @@ def table_inputs(wildcards):
     return [spec["path"]] if spec["kind"] == "table" else []
 
 
+def solver_gpu(backend):
+    """Resource `gpu` of an encoding job: 1 with the torch_cuda backend."""
+    return int(backend == "torch_cuda")
+
+
 def gpu_request(wildcards):
     """1 for model features (text, audio) unless embeddings.device is cpu.
 

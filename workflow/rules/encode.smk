@@ -15,6 +15,7 @@ rule encode:
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 4000 * attempt,
+        gpu=solver_gpu(config["encoding"]["backend"]),
     conda:
         ENV
     script:

@@ -65,6 +65,7 @@ rule encode_frames:
     threads: FRAMES["threads"]
     resources:
         mem_mb=lambda wc, attempt: 6000 * attempt,
+        gpu=solver_gpu(FRAMES["backend"]),
     conda:
         ENV
     script:
