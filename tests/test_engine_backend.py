@@ -7,6 +7,7 @@ import pytest
 from hgrecon.encoding import FrameSettings, Settings, evaluate, evaluate_frames
 from hgrecon.encoding.backend import get_backend
 from hgrecon.encoding.elasticnet import enet_loo
+from hgrecon.encoding.kernel import pca_reduce
 from hgrecon.encoding.ridge import ridge_loo, ridge_nested_loo
 
 pytest.importorskip("torch")
@@ -24,15 +25,19 @@ def test_unknown_backend_is_named():
         get_backend("jax")
 
 
-@pytest.mark.parametrize("solver", ["nested", "loo", "loo_pca", "enet"])
+@pytest.mark.parametrize("solver", ["nested", "loo", "loo_pca", "enet", "enet_pca_scores"])
 def test_solvers_equal_across_backends(solver):
     X, Y = data()
+    if solver == "enet_pca_scores":          # diagonal Gram: the one-dimensional solve
+        (X,) = pca_reduce(X, 0.9)
     folds = [np.array([i]) for i in range(20)]
     alphas = np.logspace(-1, 3, 5)
     run = {"nested": lambda b: ridge_nested_loo(X, Y, folds, alphas, backend=b),
            "loo": lambda b: ridge_loo(X, Y, folds, alphas, backend=b),
            "loo_pca": lambda b: ridge_loo(X, Y, folds, alphas, backend=b, pca_variance=0.8),
-           "enet": lambda b: enet_loo(X, Y, folds, 0.3, 0.5, tol=1e-10, backend=b)}[solver]
+           "enet": lambda b: enet_loo(X, Y, folds, 0.3, 0.5, tol=1e-10, backend=b),
+           "enet_pca_scores": lambda b: enet_loo(X, Y, folds, 0.05, 0.5, tol=1e-10, backend=b),
+           }[solver]
     (p_np, i_np), (p_t, i_t) = run("numpy"), run("torch")
     np.testing.assert_allclose(p_t, p_np, rtol=1e-9, atol=1e-9)
     np.testing.assert_array_equal(i_t, i_np)

@@ -110,3 +110,23 @@ def test_diagonal_gram_closed_form():
     mom = weighted_moments(X, Y, np.ones(30))
     W = enet_gram(mom.gram, mom.cross, mom.yy, 30, 0.5, 0.5)
     np.testing.assert_allclose(W.T, sk(0.5, 0.5).fit(X, Y).coef_, atol=1e-8)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.05])
+def test_pca_scores_leave_one_out_is_solved_in_one_dimension(monkeypatch, alpha):
+    """PCA scores fit on all rows (the paper's XLS-R recipe): a held-out row makes the
+    Gram diagonal minus rank one, solved exactly by a scalar root; equals sklearn."""
+    from hgrecon.encoding.kernel import pca_reduce
+
+    rng = np.random.default_rng(4)
+    raw = rng.normal(size=(40, 8)) @ rng.normal(size=(8, 200)) * np.linspace(3, 0.1, 200)
+    (X,) = pca_reduce(raw + rng.normal(size=(40, 200)), 0.95)
+    Y = X[:, :4] @ rng.normal(size=(4, 6)) * 0.3 + rng.normal(size=(40, 6)) * 2 + 20
+    calls = []
+    real = enet_mod._diagonal_minus_rank_one
+    monkeypatch.setattr(enet_mod, "_diagonal_minus_rank_one",
+                        lambda *a: calls.append(a[2].shape[1]) or real(*a))
+    pred, nonzero = enet_loo(X, Y, [np.array([i]) for i in range(40)], alpha, 0.5, tol=1e-12)
+    ref = cross_val_predict(sk(alpha, 0.5), X, Y, cv=LeaveOneOut())
+    np.testing.assert_allclose(pred, ref, rtol=1e-8, atol=1e-8)
+    assert sum(calls) > 0 and nonzero.mean() > 1

@@ -92,6 +92,9 @@ class Backend:
     def sqrt(self, x):
         return self.xp.sqrt(x)
 
+    def isfinite(self, x):
+        return self.xp.isfinite(x)
+
     def sign(self, x):
         return self.xp.sign(x)
 

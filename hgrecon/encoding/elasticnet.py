@@ -30,7 +30,11 @@ column through three per-column constants (ν_j = ||x_j||, ξ_j = max_i |x_ij|).
 whose support changes in a fold is solved exactly on its support and watch list by
 batched feature-sign search, then certified likewise or by an exact KKT check (one
 product with the design, violators added); the few left go through :func:`enet_gram` on
-the fold's downdated moments, warm-started from the full-data solution.
+the fold's downdated moments, warm-started from the full-data solution. The re-solves
+of all folds are batched together by the size of their candidate sets. When the
+full-data Gram is diagonal (PCA scores fit on all rows, the paper's XLS-R recipe) and
+one row is held out, the fold's problem is solved exactly and in full by a scalar root
+instead (:func:`_diagonal_minus_rank_one`).
 """
 
 import warnings
@@ -282,7 +286,8 @@ class _Folds:
         cols = B.arange(m)
         self.Gp = Gp = B.eye(p + 1)               # the padding coordinate p: unit row
         Gp[:p, :p] = mom.gram
-        if is_diagonal(mom.gram, B) or not self.support.shape[1]:
+        self.diagonal = is_diagonal(mom.gram, B)
+        if self.diagonal or not self.support.shape[1]:
             self.Q, self.mu = None, Gp.diagonal()[self.support] + self.l2
         else:
             self.mu, self.Q = B.eigh(Gp[self.support[:, :, None], self.support[:, None, :]]
@@ -389,6 +394,15 @@ class _Folds:
         nonzero = (~self.pad).sum(1)
         bad = B.flatnonzero(~good)
         if not len(bad):
+            return pred, nonzero, None
+        if self.diagonal and len(drop) == 1 and self.l2 > 0:     # one row out: exact in 1-D
+            root = float(lam[0, 0]) ** 0.5
+            W = _diagonal_minus_rank_one(
+                mom.gram.diagonal() + self.l2 * n_t / self.N, root * XD[0, :-1],
+                B.take(mom.cross, bad, 1) - XD[0, :-1][:, None] * (root ** 2 * e[bad, 0]),
+                self.l1 - dl1, root * B.einsum("mk,mk->m", a[bad, :, 0], wt[bad]), B)
+            pred[:, bad] = B.take(ybar, bad, 0) + xt[:, :-1] @ W
+            nonzero[bad] = (W != 0).sum(0)
             return pred, nonzero, None
         ctx = {"drop": drop, "wd": wd, "n_t": n_t, "lam": lam, "XD": XD, "dl1": dl1,
                "ybar": ybar, "xt": xt}
@@ -599,6 +613,50 @@ def _feature_sign(G, C, l1, l2, w0, B, max_iter=None):
     rhs = B.where(A, C - l1 * sign, 0.0)
     resid = rhs - B.einsum("msu,mu->ms", B.where(A[:, :, None] & A[:, None, :], H, eye), w)
     return B.where(A, w + B.einsum("msu,mu->ms", M, resid), 0.0), converged
+
+
+def _diagonal_minus_rank_one(d, x, C, l1, tau, B, max_iter=200):
+    """Exact ElasticNet of every column of C (p, c) for the Hessian diag(d) - x x'
+    (d > 0 includes the ridge penalty): a full-data Gram that is diagonal (PCA scores fit
+    on all rows) with one row held out.
+
+    With τ = x'w the optimality conditions separate: w_j = soft(C_j + x_j τ, l1) / d_j,
+    and τ solves the scalar equation f(τ) = τ - x'w(τ) = 0, where f is piecewise linear
+    and increasing (f' = 1 - Σ_active x_j² / d_j > 0 because the Hessian is positive
+    definite). Newton steps on f, kept inside a bracket by bisection, end on the exact
+    root when two successive iterates share their signs (each x_j τ + C_j is linear, so
+    no coordinate changes between them). tau : (c,) starting points (from a nearby
+    solution). Returns W (p, c).
+    """
+    h = 1.0 / d[:, None]
+    xh = x[:, None] * h
+    c = C.shape[1]
+    lo, hi = B.full((c,), -np.inf), B.full((c,), np.inf)
+    prev = B.zeros(C.shape)
+    newton = B.zeros((c,), dtype="bool")
+    live = B.arange(c)
+    for _ in range(max_iter):
+        z = B.take(C, live, 1) + x[:, None] * tau[live]
+        soft = _soft(z, l1, B)
+        signs = B.sign(soft)
+        f = tau[live] - (xh * soft).sum(0)
+        fp = 1.0 - (signs * signs * x[:, None] * xh).sum(0)
+        done = (f == 0) | (newton[live] & (signs == prev[:, live]).all(0))
+        lo[live] = B.where(f < 0, tau[live], lo[live])
+        hi[live] = B.where(f > 0, tau[live], hi[live])
+        step = tau[live] - f / fp
+        inside = (step > lo[live]) & (step < hi[live])
+        bounded = B.isfinite(lo[live]) & B.isfinite(hi[live])
+        mid = 0.5 * (B.where(bounded, lo[live], 0.0) + B.where(bounded, hi[live], 0.0))
+        newton[live] = inside | ~bounded
+        prev[:, live] = signs
+        tau[live] = B.where(done, tau[live], B.where(newton[live], step, mid))
+        live = B.take(live, B.flatnonzero(~done), 0)
+        if not len(live):
+            break
+    else:
+        warnings.warn("ElasticNet 1-D solve did not converge", ConvergenceWarning)
+    return _soft(C + x[:, None] * tau, l1, B) * h
 
 
 def _support_tol(tol):
