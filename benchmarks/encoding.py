@@ -226,36 +226,51 @@ def lagged_vs_mne(n_ref_folds):
          f"MNE timed on {n_ref_folds} folds, extrapolated")
 
 
+#: Permutations actually run per family (the cost is linear in them; GPT-2-like is slow).
+PERMS_TIMED = {"fastText": 1000, "GPT-2": 100, "XLS-R": 1000}
+#: (label, models, ridge_scale, pca_fit) of each timed run; XLS-R-like features go
+#: through a PCA keeping 90 % of the variance, fit on all trials in the paper.
+RUNS = (("elasticnet (paper)", ("elasticnet",), "train", "all"),
+        ("elasticnet, PCA in-fold", ("elasticnet",), "train", "train"),
+        ("ridge, scale all", ("ridge",), "all", "train"),
+        ("ridge, scale train", ("ridge",), "train", "train"))
+
+
 def paper_protocol(n_perm, target_perm, n_subjects, families):
     """protocol.evaluate with the paper's ElasticNet (+ intercept and paper-score null),
-    and the ridge baseline in its two scalings; one participant per family is timed with
-    ``n_perm`` permutations, and the time is scaled to ``target_perm`` and
-    ``n_subjects`` (the cost is linear in the number of target columns)."""
-    scale = (target_perm + 1) / (n_perm + 1) * n_subjects
+    the same with the XLS-R PCA fit inside the folds, and the ridge baseline in its two
+    scalings; one participant per family is timed with ``n_perm`` (or PERMS_TIMED)
+    permutations, and the time is scaled to ``target_perm`` and ``n_subjects`` (the
+    cost is linear in the number of target columns)."""
     total = {}
-    print(f"paper protocol (100 words, 120 channels): timed with {n_perm} permutations, "
-          f"scaled to {target_perm} permutations × {n_subjects} participants", flush=True)
+    print(f"paper protocol (100 words, 120 channels), scaled to {target_perm} permutations "
+          f"× {n_subjects} participants", flush=True)
     for family in families:
+        perms = n_perm or PERMS_TIMED[family]
+        scale = (target_perm + 1) / (perms + 1) * n_subjects
         z, Y = participant(0)
         X = embeddings(family, z, 0)
         words = pd.DataFrame({"trial": np.arange(N_WORDS),
                               "word": [f"w{i:03d}" for i in range(N_WORDS)]})
         pca = 0.9 if family == "XLS-R" else None
-        for label, models, ridge_scale in (("elasticnet (paper)", ("elasticnet",), "train"),
-                                           ("ridge, scale all", ("ridge",), "all"),
-                                           ("ridge, scale train", ("ridge",), "train")):
-            settings = Settings(n_perm=n_perm, pca_variance=pca, models=models,
-                                ridge_scale=ridge_scale)
-            res, dt = timed(lambda: evaluate(X, Y, words.word.values,
-                                             [f"c{i}" for i in range(N_CHANNELS)], words,
-                                             settings))
-            total[label] = total.get(label, 0.0) + dt * scale
-            extra = ""
-            if "n_nonzero" in res.words:
-                extra = (f"   mean support per channel and fold "
-                         f"{res.words.n_nonzero.mean() / N_CHANNELS:.2f}")
-            print(f"  {family:<9} {label:<19} {dt:8.2f} s  → {dt * scale / n_subjects:8.1f} s "
-                  f"per participant at {target_perm}{extra}", flush=True)
+        seconds = {}
+        for label, models, ridge_scale, pca_fit in RUNS:
+            if pca is None and label == "elasticnet, PCA in-fold":      # no PCA: same run
+                seconds[label] = seconds["elasticnet (paper)"]
+            else:
+                settings = Settings(n_perm=perms, pca_variance=pca, models=models,
+                                    ridge_scale=ridge_scale, pca_fit=pca_fit)
+                res, seconds[label] = timed(lambda: evaluate(
+                    X, Y, words.word.values, [f"c{i}" for i in range(N_CHANNELS)], words,
+                    settings))
+                extra = ""
+                if "n_nonzero" in res.words:
+                    extra = (f"   mean support per channel and fold "
+                             f"{res.words.n_nonzero.mean() / N_CHANNELS:.2f}")
+                print(f"  {family:<9} {label:<24} {seconds[label]:8.2f} s with {perms:4d} "
+                      f"permutations → {seconds[label] * scale / n_subjects:8.1f} s per "
+                      f"participant at {target_perm}{extra}", flush=True)
+            total[label] = total.get(label, 0.0) + seconds[label] * scale
     for label, seconds in total.items():
         print(f"  total, {n_subjects} participants × {len(families)} families × {target_perm} "
               f"permutations, {label}: {seconds:8.1f} s", flush=True)
@@ -264,8 +279,11 @@ def paper_protocol(n_perm, target_perm, n_subjects, families):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer folds and permutations")
-    parser.add_argument("--n-perm", type=int, default=100,
-                        help="permutations actually run per participant (scaled to 1000)")
+    parser.add_argument("--n-perm", type=int, default=0,
+                        help="permutations actually run per participant (scaled to 1000); "
+                             "default: PERMS_TIMED")
+    parser.add_argument("--only-paper", action="store_true",
+                        help="only the paper protocol, not the comparisons")
     args = parser.parse_args()
     model = next((ln.split(":", 1)[1].strip() for ln in subprocess.run(
         ["lscpu"], capture_output=True, text=True).stdout.splitlines()
@@ -273,10 +291,11 @@ def main():
     print(f"hardware: {model}, {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}; numpy backend, float64", flush=True)
     folds = 2 if args.quick else 4
-    frame_enet_vs_sklearn(folds)
-    trial_ridge_vs_sklearn(folds)
-    trial_ridge_vs_himalaya(1 if args.quick else 2)
-    lagged_vs_mne(folds)
+    if not args.only_paper:
+        frame_enet_vs_sklearn(folds)
+        trial_ridge_vs_sklearn(folds)
+        trial_ridge_vs_himalaya(1 if args.quick else 2)
+        lagged_vs_mne(folds)
     paper_protocol(10 if args.quick else args.n_perm, 1000, 10, ("fastText", "GPT-2", "XLS-R"))
 
 
