@@ -124,43 +124,54 @@ def frame_enet_vs_sklearn(n_ref_folds):
          f"sklearn timed on {n_ref_folds} of 100 folds, extrapolated")
 
 
+def against_reference(name, ours, X, pred, index, n_ref_folds, fit, tool):
+    """Time ``fit(train) -> (predict, alphas)`` of a reference on the first folds (leave
+    one word out), compare its predictions and penalties with ours, print one line."""
+    diffs, same, spent = [], [], 0.0
+    for f in range(n_ref_folds):
+        train = np.setdiff1d(np.arange(N_WORDS), f)
+        start = time.perf_counter()
+        predict, alphas = fit(train)
+        ref_pred = np.asarray(predict(X[[f]]))
+        spent += time.perf_counter() - start
+        diffs.append(np.abs(ref_pred - pred[[f]]).max())
+        same.append(np.mean(np.isclose(np.asarray(alphas), ALPHAS[index[f]])))
+    line(name, ours, spent / n_ref_folds * N_WORDS,
+         f"max |Δpred| {max(diffs):.1e}, same alpha {np.mean(same):.0%}",
+         f"{tool} timed on {n_ref_folds} folds, extrapolated")
+
+
+def scaled(model, X, Y):
+    """(predict, penalties) of ``model`` fit on X standardised on its own rows."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(X)
+    model.fit(scaler.transform(X), Y)
+    alphas = getattr(model, "best_alphas_", getattr(model, "alpha_", None))
+    return (lambda x: model.predict(scaler.transform(x))), alphas
+
+
 def trial_ridge_vs_sklearn(n_ref_folds):
     """Per-channel penalty by inner LOO, inputs standardised on each fold's training
     words: sklearn StandardScaler + RidgeCV(alpha_per_target) per fold."""
     from sklearn.linear_model import RidgeCV
-    from sklearn.preprocessing import StandardScaler
 
     z, Y = participant(0)
     X = embeddings("GPT-2", z, 0)
     folds = [np.array([i]) for i in range(N_WORDS)]
     (pred, index), ours = timed(lambda: ridge_loo(X, Y, folds, ALPHAS))
-    diffs, same, spent = [], [], 0.0
-    for f in range(n_ref_folds):
-        train = np.setdiff1d(np.arange(N_WORDS), f)
-        start = time.perf_counter()
-        scaler = StandardScaler().fit(X[train])
-        model = RidgeCV(alphas=ALPHAS, alpha_per_target=True).fit(scaler.transform(X[train]),
-                                                                  Y[train])
-        ref_pred = model.predict(scaler.transform(X[[f]]))
-        spent += time.perf_counter() - start
-        diffs.append(np.abs(ref_pred - pred[[f]]).max())
-        same.append(np.mean(np.isclose(model.alpha_, ALPHAS[index[f]])))
-    line("trial ridge, per-fold scaling (100 × 768, 120 ch)", ours, spent / n_ref_folds * 100,
-         f"max |Δpred| {max(diffs):.1e}, same alpha {np.mean(same):.0%}",
-         f"sklearn timed on {n_ref_folds} folds, extrapolated")
+    against_reference("trial ridge, per-fold scaling (100 × 768, 120 ch)", ours, X, pred, index,
+                      n_ref_folds, lambda tr: scaled(RidgeCV(alphas=ALPHAS, alpha_per_target=True),
+                                                     X[tr], Y[tr]), "sklearn")
     Z = (X - X.mean(0)) / X.std(0)
     (pred, index), ours = timed(lambda: ridge_nested_loo(Z, Y, folds, ALPHAS))
-    diffs, same, spent = [], [], 0.0
-    for f in range(n_ref_folds):
-        train = np.setdiff1d(np.arange(N_WORDS), f)
-        model, dt = timed(lambda: RidgeCV(alphas=ALPHAS, alpha_per_target=True).fit(
-            Z[train], Y[train]))
-        spent += dt
-        diffs.append(np.abs(model.predict(Z[[f]]) - pred[[f]]).max())
-        same.append(np.mean(np.isclose(model.alpha_, ALPHAS[index[f]])))
-    line("trial ridge, scaling on all words (shared decomposition)", ours,
-         spent / n_ref_folds * 100, f"max |Δpred| {max(diffs):.1e}, same alpha {np.mean(same):.0%}",
-         f"sklearn timed on {n_ref_folds} folds, extrapolated")
+
+    def fit(train):
+        model = RidgeCV(alphas=ALPHAS, alpha_per_target=True).fit(Z[train], Y[train])
+        return model.predict, model.alpha_
+
+    against_reference("trial ridge, scaling on all words (shared decomposition)", ours, Z, pred,
+                      index, n_ref_folds, fit, "sklearn")
 
 
 def trial_ridge_vs_himalaya(n_ref_folds):
@@ -168,26 +179,15 @@ def trial_ridge_vs_himalaya(n_ref_folds):
     KFold(n_train) splits)."""
     from himalaya.ridge import RidgeCV
     from sklearn.model_selection import KFold
-    from sklearn.preprocessing import StandardScaler
 
     z, Y = participant(1)
     X = embeddings("fastText", z, 1)
     folds = [np.array([i]) for i in range(N_WORDS)]
     (pred, index), ours = timed(lambda: ridge_loo(X, Y, folds, ALPHAS))
-    diffs, same, spent = [], [], 0.0
-    for f in range(n_ref_folds):
-        train = np.setdiff1d(np.arange(N_WORDS), f)
-        start = time.perf_counter()
-        scaler = StandardScaler().fit(X[train])
-        model = RidgeCV(alphas=ALPHAS, fit_intercept=True, cv=KFold(len(train))).fit(
-            scaler.transform(X[train]), Y[train])
-        ref_pred = np.asarray(model.predict(scaler.transform(X[[f]])))
-        spent += time.perf_counter() - start
-        diffs.append(np.abs(ref_pred - pred[[f]]).max())
-        same.append(np.mean(np.isclose(np.asarray(model.best_alphas_), ALPHAS[index[f]])))
-    line("trial ridge vs himalaya RidgeCV (100 × 300, 120 ch)", ours, spent / n_ref_folds * 100,
-         f"max |Δpred| {max(diffs):.1e}, same alpha {np.mean(same):.0%}",
-         f"himalaya timed on {n_ref_folds} folds, extrapolated")
+    against_reference("trial ridge vs himalaya RidgeCV (100 × 300, 120 ch)", ours, X, pred, index,
+                      n_ref_folds, lambda tr: scaled(RidgeCV(alphas=ALPHAS, fit_intercept=True,
+                                                             cv=KFold(len(tr))), X[tr], Y[tr]),
+                      "himalaya")
 
 
 def lagged_vs_mne(n_ref_folds):
