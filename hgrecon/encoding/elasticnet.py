@@ -44,7 +44,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .backend import get_backend
-from .moments import fold_moments, weighted_moments
+from .moments import column_moments, fold_moments, weighted_moments
 
 #: Column block of :func:`enet_cv` (memory: a few (block, k_max, k_max) arrays).
 COLUMN_BLOCK = 4096
@@ -209,7 +209,8 @@ def enet_cv(X, Y, splits, alpha, l1_ratio, tol=1e-4, weights=None, within=None,
     nonzero = [np.empty(Y.shape[1], dtype=np.int64) for _ in splits]
     for lo in range(0, Y.shape[1], COLUMN_BLOCK):
         block = np.arange(lo, min(lo + COLUMN_BLOCK, Y.shape[1]))
-        mom = weighted_moments(X, B.take(Y, B.asarray(block, "int"), 1), w, None, B)
+        within_b = None if within is None else B.take(B.asarray(within), B.asarray(block, "int"), 1)
+        mom = weighted_moments(X, B.take(Y, B.asarray(block, "int"), 1), w, within_b, B)
         N = float(mom.n_train)
         W = _candidate_cd(mom.gram, mom.cross, alpha * l1_ratio * N,
                           alpha * (1 - l1_ratio) * N, _support_tol(tol), B)
@@ -217,10 +218,10 @@ def enet_cv(X, Y, splits, alpha, l1_ratio, tol=1e-4, weights=None, within=None,
         order = np.argsort(count, kind="stable")
         for part in _buckets(count[order]):      # similar supports: little padding
             cols = block[order[part]]
-            idx = B.asarray(cols, "int")
-            solver = _Folds(X, B.take(Y, idx, 1), w,
-                            None if within is None else B.take(B.asarray(within), idx, 1),
-                            B.take(W, B.asarray(order[part], "int"), 1),
+            sub = B.asarray(order[part], "int")
+            solver = _Folds(X, B.take(Y, B.asarray(cols, "int"), 1), w,
+                            None if within_b is None else B.take(within_b, sub, 1),
+                            column_moments(mom, sub, B), B.take(W, sub, 1),
                             alpha, l1_ratio, tol, B)
             for f, (pred, nz) in enumerate(solver.folds(splits)):
                 preds[f][:, cols] = B.to_numpy(pred)
@@ -259,10 +260,10 @@ class _Folds:
     rank-|D| term from Woodbury.
     """
 
-    def __init__(self, X, Y, w, within, W, alpha, l1_ratio, tol, B):
+    def __init__(self, X, Y, w, within, mom, W, alpha, l1_ratio, tol, B):
         self.B, self.alpha, self.l1_ratio, self.tol = B, alpha, l1_ratio, tol
         self.w, self.within = w, within
-        self.mom = mom = weighted_moments(X, Y, w, within, B)
+        self.mom = mom
         self.N = N = float(mom.n_train)
         self.l1, self.l2 = alpha * l1_ratio * N, alpha * (1 - l1_ratio) * N
         p, m = mom.cross.shape

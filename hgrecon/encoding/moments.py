@@ -54,6 +54,16 @@ def weighted_moments(X, Y, w, within=None, backend="numpy"):
                        n_train=N, test=B.zeros((0,), dtype="int"))
 
 
+def column_moments(mom, columns, backend="numpy"):
+    """:class:`FoldMoments` of the target columns ``columns`` only (the design's
+    moments shared, not recomputed)."""
+    B = get_backend(backend)
+    return FoldMoments(gram=mom.gram, cross=B.take(mom.cross, columns, 1),
+                       yy=B.take(mom.yy, columns, 0), x_mean=mom.x_mean,
+                       y_mean=B.take(mom.y_mean, columns, 0), n_train=mom.n_train,
+                       test=mom.test)
+
+
 def fold_moments(X, Y, folds, backend="numpy"):
     """Yield :class:`FoldMoments` for each fold (test indices) of a fixed design.
 
