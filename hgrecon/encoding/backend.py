@@ -145,6 +145,12 @@ class Backend:
             return np.argsort(x, axis=axis)
         return np.take(np.argpartition(-x, k - 1, axis=axis), np.arange(k), axis=axis)
 
+    def argsort(self, x, axis):
+        """Stable ascending order along ``axis``."""
+        if self.is_torch:
+            return self.xp.argsort(x, dim=axis, stable=True)
+        return np.argsort(x, axis=axis, kind="stable")
+
     def sort(self, x, axis):
         return self.xp.sort(x, axis)[0] if self.is_torch else np.sort(x, axis)
 
@@ -154,6 +160,14 @@ class Backend:
 
     def diag(self, x):
         return self.xp.diag(x)
+
+    def add_diagonal(self, a, v):
+        """a[..., i, i] += v[..., i] in place."""
+        if self.is_torch:
+            a.diagonal(dim1=-2, dim2=-1).add_(v)
+        else:
+            i = np.arange(a.shape[-1])
+            a[..., i, i] += v
 
     def flatnonzero(self, mask):
         return mask.nonzero().flatten() if self.is_torch else np.flatnonzero(mask)

@@ -56,6 +56,9 @@ CANDIDATES = 64
 WATCH = 16
 #: Columns with larger supports are solved fold by fold (memory of the (k, k) systems).
 MAX_SUPPORT = 128
+#: Supports from which a fold's entering coordinates come from an exact KKT check at the
+#: Woodbury update rather than from the watch list (large supports change the most).
+EXACT_ENTRY = 24
 
 
 def enet_gram(gram, cross, yy, n_samples, alpha, l1_ratio, w0=None, tol=1e-4,
@@ -236,14 +239,16 @@ class _Job:
     ctx : the fold (dropped rows ``drop``, their weights ``wd`` and centred design
     ``XD`` (R, p + 1), ``lam``, ``n_t``, ``dl1``, training means ``ybar`` (m,) and
     centred test rows ``xt`` (t, p + 1)); cols : (c,) columns; e : (c, R) their dropped
-    centred targets; S : (c, s) candidate coordinates (padded with p); pred (t, m) and
-    nonzero (m,) : the fold's outputs, written in place.
+    centred targets; S : (c, s) candidate coordinates (padded with p); sign0 : (c, s) the
+    first active set and signs on S (what the Woodbury update or the last solve implies);
+    pred (t, m) and nonzero (m,) : the fold's outputs, written in place.
     """
 
     ctx: dict
     cols: object
     e: object
     S: object
+    sign0: object
     pred: object
     nonzero: object
 
@@ -271,11 +276,41 @@ class _Folds:
         self.Yc = Y - mom.y_mean
         self._setup(W)
         redo = B.flatnonzero(~self.exact)
-        if len(redo):           # a candidate set missed a coordinate: full coordinate descent
+        if len(redo):           # a candidate set missed a coordinate: add the violators
+            W[:, redo] = self._expand(redo, B.take(W, redo, 1))
+            self._setup(W)
+            redo = B.flatnonzero(~self.exact)
+        if len(redo):           # still not exact: full coordinate descent
             W[:, redo] = enet_gram(mom.gram, B.take(mom.cross, redo, 1), B.take(mom.yy, redo, 0),
                                    N, alpha, l1_ratio, w0=B.take(W, redo, 1), tol=_support_tol(tol),
                                    max_iter=10000, backend=B)
             self._setup(W)
+
+    def _expand(self, cols, W, rounds=4):
+        """Full-data solutions (p, c) of the columns ``cols`` from the near ones W: solved
+        exactly (:func:`_small_enet`) on their supports plus the WATCH largest KKT
+        violators, until none is left or after ``rounds`` solves."""
+        B, mom = self.B, self.mom
+        p, c = W.shape
+        cross = B.take(mom.cross, cols, 1)
+        for _ in range(rounds):
+            g = cross - self._gram_times(W)
+            excess = B.where(W == 0, abs(g) - self.l1 * (1 + 1e-12), -np.inf)
+            if not bool(B.any(excess > 0)):
+                break
+            top = B.topk(excess, min(WATCH, p), 0)                         # (K, c)
+            violates = B.gather_rows(excess, top) > 0
+            S, sign0 = _unique_rows(
+                B.cat([_supports(W, B), B.where_int(violates, top, p).T], 1), p, B,
+                B.cat([B.sign(B.gather_rows(B.cat([W, B.zeros((1, c))]), _supports(W, B).T)).T,
+                       B.where(violates, B.sign(B.gather_rows(g, top)), 0.0).T], 1))
+            idx = B.arange(c)
+            H = self.Gp[S[:, :, None], S[:, None, :]] + self.l2 * B.eye(S.shape[1])
+            w0 = B.cat([W, B.zeros((1, c))])[S.T, idx].T
+            w, _ = _small_enet(H, B.cat([cross, B.zeros((1, c))])[S.T, idx].T,
+                               B.full((c,), self.l1), w0, sign0, B)
+            W = _scatter(w, S, p, B)
+        return W
 
     def _setup(self, W):
         """Supports, eigenpairs of B_A, the exact solutions on the supports, and the
@@ -294,7 +329,8 @@ class _Folds:
             self.mu, self.Q = B.eigh(Gp[self.support[:, :, None], self.support[:, None, :]]
                                      + self.l2 * B.eye(self.support.shape[1]))
         self.sign = B.sign(B.cat([W, B.zeros((1, m))])[self.support.T, cols].T)
-        self.CA = B.cat([mom.cross, B.zeros((1, m))])[self.support.T, cols].T   # (m, k)
+        self.cross1 = B.cat([mom.cross, B.zeros((1, m))])                 # (p + 1, m)
+        self.CA = self.cross1[self.support.T, cols].T                     # (m, k)
         self.wa = self._solve(self.CA - self.l1 * self.sign, 0.0)          # exact on A
         Wp = _scatter(self.wa, self.support, p, B)                        # (p, m)
         g = mom.cross - self._gram_times(Wp)
@@ -304,6 +340,7 @@ class _Folds:
         exact = exact & (B.amin(B.where(Wp == 0, self.l1 - abs(g), np.inf), 0)
                          > CERT_MARGIN * self.l1)
         self.W = B.where(exact[None, :], Wp, W)                           # reference points
+        self.W1 = B.cat([self.W, B.zeros((1, m))])
         if not bool(B.all(exact)):
             g = B.where(exact[None, :], g, mom.cross - self._gram_times(self.W))
         self.g = g
@@ -407,9 +444,33 @@ class _Folds:
             return pred, nonzero, None
         ctx = {"drop": drop, "wd": wd, "n_t": n_t, "lam": lam, "XD": XD, "dl1": dl1,
                "ybar": ybar, "xt": xt}
-        enter = B.where_int(B.take(calm, bad, 0), p, B.take(self.watch, bad, 0))
-        S = _unique_rows(B.cat([B.take(self.support, bad, 0), enter], 1), p, B)
-        return pred, nonzero, _Job(ctx, bad, B.take(e, bad, 0), S, pred, nonzero)
+        wt_b = B.take(wt, bad, 0)
+        kept = B.take(B.where((wt * self.sign > 0) & ~self.pad, self.sign, 0.0), bad, 0)
+        if self.support.shape[1] >= EXACT_ENTRY:
+            enter, sign_enter = self._violators(B.take(self.support, bad, 0), wt_b, bad,
+                                                B.take(lam_rho, bad, 0), XD, self.l1 - dl1)
+        else:
+            calm_b = B.take(calm, bad, 0)
+            enter = B.where_int(calm_b, p, B.take(self.watch, bad, 0))
+            sign_enter = B.where(calm_b, 0.0, B.sign(B.take(g_watch, bad, 0)))
+        S, sign0 = _unique_rows(B.cat([B.take(self.support, bad, 0), enter], 1), p, B,
+                                B.cat([kept, sign_enter], 1))
+        return pred, nonzero, _Job(ctx, bad, B.take(e, bad, 0), S, sign0, pred, nonzero)
+
+    def _violators(self, S, w, cols, lam_rho, XD, l1):
+        """The WATCH coordinates of largest KKT violation (index p where none) and the
+        signs of their gradients, (c, K) each, of the fold solutions w (c, s) on S of the
+        columns ``cols``: their exact fold gradients, one product with the design."""
+        B = self.B
+        p = self.mom.gram.shape[0]
+        Wk = _scatter(w, S, p, B)                                          # (p, c)
+        g = (B.take(self.g, cols, 1) - self._gram_times(Wk - B.take(self.W, cols, 1))
+             - XD[:, :-1].T @ lam_rho.T)
+        excess = B.where(Wk == 0, abs(g) - l1 * (1 - CERT_MARGIN), -np.inf)
+        top = B.topk(excess, min(WATCH, p), 0)                             # (K, c)
+        violates = B.gather_rows(excess, top) > 0
+        return (B.where_int(violates, top, p).T,
+                B.where(violates, B.sign(B.gather_rows(g, top)), 0.0).T)
 
     def _gram_times(self, W):
         """G @ W for a sparse W (p, c): through the non-zero rows, or through the rows of
@@ -447,7 +508,7 @@ class _Folds:
                 pieces = [self._piece(jobs[j], B.asarray(pos[sel][owner[sel] == j], "int"),
                                       width) for j in np.unique(owner[sel])]
                 w, ok = _small_enet(*(B.cat([pc[k] for pc in pieces])
-                                      for k in ("G_S", "C_S", "l1", "l2", "w0")), B)
+                                      for k in ("H_S", "C_S", "l1", "w0", "sign0")), B)
                 start = 0
                 for pc in pieces:
                     stop = start + len(pc["cols"])
@@ -462,19 +523,19 @@ class _Folds:
         B, mom, ctx = self.B, self.mom, job.ctx
         cols, S, e = B.take(job.cols, rows, 0), B.take(job.S, rows, 0), B.take(job.e, rows, 0)
         c, p = len(cols), mom.gram.shape[0]
-        S = B.cat([S, B.where_int(B.zeros((c, max(width - S.shape[1], 0)), "bool"), 0, p)],
-                  1)[:, :width]
-        idx = B.arange(c)
+        pad = max(width - S.shape[1], 0)
+        S = B.cat([S, B.where_int(B.zeros((c, pad), "bool"), 0, p)], 1)[:, :width]
+        sign0 = B.cat([B.take(job.sign0, rows, 0), B.zeros((c, pad))], 1)[:, :width]
         G_full = self.Gp[S[:, :, None], S[:, None, :]]                      # (c, s, s)
         xs = ctx["XD"].T[S]                                                # (c, s, R)
-        Wc = B.take(self.W, cols, 1)
         l1 = self.l1 - ctx["dl1"]
-        return {"job": job, "cols": cols, "S": S, "e": e, "xs": xs, "G_full": G_full, "Wc": Wc,
-                "G_S": G_full - B.einsum("msr,rt,mut->msu", xs, ctx["lam"], xs),
-                "C_S": (B.cat([B.take(mom.cross, cols, 1), B.zeros((1, c))])[S.T, idx].T
+        return {"job": job, "cols": cols, "S": S, "e": e, "xs": xs, "G_full": G_full,
+                "H_S": (G_full - B.einsum("msr,rt,mut->msu", xs, ctx["lam"], xs)
+                        + (self.l2 * ctx["n_t"] / self.N) * B.eye(width)),
+                "C_S": (self.cross1[S.T, cols[None, :]].T
                         - B.einsum("msr,mr->ms", xs, e @ ctx["lam"])),
-                "w0": B.cat([Wc, B.zeros((1, c))])[S.T, idx].T,
-                "l1": B.full((c,), l1), "l2": B.full((c,), self.l2 * ctx["n_t"] / self.N)}
+                "w0": self.W1[S.T, cols[None, :]].T, "sign0": sign0,
+                "l1": B.full((c,), l1)}
 
     def _certify(self, pc, w, ok, last):
         """Check the solutions w (c, s) of a piece (:meth:`_piece`; ok: feature-sign
@@ -504,8 +565,8 @@ class _Folds:
         check = B.flatnonzero(~ok)
         if len(check):
             Wk = _scatter(B.take(w, check, 0), B.take(S, check, 0), p, B)  # (p, k)
-            g = (B.take(B.take(self.g, cols, 1), check, 1)
-                 - self._gram_times(Wk - B.take(pc["Wc"], check, 1))
+            cols_k = B.take(cols, check, 0)
+            g = (B.take(self.g, cols_k, 1) - self._gram_times(Wk - B.take(self.W, cols_k, 1))
                  - XD[:, :-1].T @ B.take(lam_rho, check, 0).T)             # (p, k) exact
             excess = B.where(Wk == 0, abs(g) - l1 * (1 - CERT_MARGIN), -np.inf)
             ok[check] = (B.amax(excess, 0) < 0) & B.take(converged, check, 0)
@@ -523,9 +584,14 @@ class _Folds:
             job.pred[:, B.take(cols, open_, 0)] = B.take(ybar, open_, 0) + xt[:, :-1] @ W
             job.nonzero[B.take(cols, open_, 0)] = (W != 0).sum(0)
             return None
-        enter = B.topk(B.take(excess, sub, 1), min(WATCH, p), 0).T
-        S2 = _unique_rows(B.cat([B.take(S, open_, 0), enter], 1), p, B)
-        return _Job(ctx, B.take(cols, open_, 0), B.take(e, open_, 0), S2, job.pred, job.nonzero)
+        excess, g = B.take(excess, sub, 1), B.take(g, sub, 1)
+        enter = B.topk(excess, min(WATCH, p), 0)                           # (K, c)
+        sign_enter = B.where(B.gather_rows(excess, enter) > 0, B.sign(B.gather_rows(g, enter)),
+                             0.0)
+        S2, sign0 = _unique_rows(B.cat([B.take(S, open_, 0), enter.T], 1), p, B,
+                                 B.cat([B.sign(B.take(w, open_, 0)), sign_enter.T], 1))
+        return _Job(ctx, B.take(cols, open_, 0), B.take(e, open_, 0), S2, sign0, job.pred,
+                    job.nonzero)
 
     def _fold_cd(self, cols, ctx, e, w0):
         """:func:`enet_gram` on the fold's downdated moments for the columns ``cols``
@@ -542,26 +608,28 @@ class _Folds:
                          backend=B)
 
 
-def _small_enet(G, C, l1, l2, w0, B, newton_steps=6):
-    """Exact ElasticNet of many small problems (arguments as :func:`_feature_sign`).
+def _small_enet(H, C, l1, w0, sign0, B, newton_steps=6):
+    """Exact ElasticNet of many small problems (arguments as :func:`_feature_sign`;
+    sign0 (c, s): the first active set and its signs).
 
-    First a few primal-dual active-set (semismooth Newton) steps from w0: solve on the
-    active set with its signs, then keep the coordinates whose sign holds and add those
-    whose gradient exceeds l1; a problem whose active set and signs repeat is solved
-    exactly. The few that do not settle go through :func:`_feature_sign`, which always
+    First a few primal-dual active-set (semismooth Newton) steps: solve on the active
+    set with its signs, then keep the coordinates whose sign holds and add those whose
+    gradient exceeds l1; a problem whose active set and signs repeat is solved exactly.
+    The few that do not settle go through :func:`_feature_sign` from w0, which always
     converges. Returns (w (c, s), converged (c,)).
     """
-    c, s = C.shape
-    eye = B.eye(s)
-    H = G + l2[:, None, None] * eye
-    A, sign = w0 != 0, B.sign(w0)
+    c = C.shape[0]
+    A, sign = sign0 != 0, B.copy(sign0)
     w = B.copy(w0)
     settled = B.zeros((c,), dtype="bool")
     live = B.arange(c)
     for _ in range(newton_steps):
-        Hl, Al, sl = H[live], A[live], sign[live]
-        wl = B.solve(B.where(Al[:, :, None] & Al[:, None, :], Hl, eye),
-                     B.where(Al, C[live] - l1[live][:, None] * sl, 0.0)[..., None])[..., 0]
+        Hl, Al, sl = (H, A, sign) if len(live) == c else (H[live], A[live], sign[live])
+        on = B.where(Al, 1.0, 0.0)
+        Ha = Hl * on[:, :, None]                   # the active block, unit rows elsewhere
+        Ha *= on[:, None, :]
+        B.add_diagonal(Ha, 1.0 - on)
+        wl = B.solve(Ha, B.where(Al, C[live] - l1[live][:, None] * sl, 0.0)[..., None])[..., 0]
         g = C[live] - B.einsum("msu,mu->ms", Hl, wl)
         keep = Al & (wl * sl > 0)
         enter = ~Al & (abs(g) > l1[live][:, None] * (1 + 1e-12))
@@ -573,15 +641,15 @@ def _small_enet(G, C, l1, l2, w0, B, newton_steps=6):
         live = B.take(live, B.flatnonzero(~done), 0)
         if not len(live):
             return w, settled
-    w[live], settled[live] = _feature_sign(G[live], C[live], l1[live], l2[live], w0[live], B)
+    w[live], settled[live] = _feature_sign(H[live], C[live], l1[live], w0[live], B)
     return w, settled
 
 
-def _feature_sign(G, C, l1, l2, w0, B, max_iter=None):
+def _feature_sign(H, C, l1, w0, B, max_iter=None):
     """Exact ElasticNet of many small problems by feature-sign search (Lee et al. 2007).
 
-    G : (c, s, s) Gram and C : (c, s) cross-products of c problems on s coordinates
-    (padding coordinates: unit Gram row, zero C); l1, l2 : (c,) penalties;
+    H : (c, s, s) Gram plus the ridge penalty and C : (c, s) cross-products of c problems
+    on s coordinates (padding coordinates: a diagonal row, zero C); l1 : (c,) penalties;
     w0 : (c, s) starting point, whose non-zeros are the starting active set and signs.
     Each step solves exactly on the active set with its signs; a coefficient that would
     change sign stops the step at the first crossing and leaves the set; else the largest
@@ -592,8 +660,7 @@ def _feature_sign(G, C, l1, l2, w0, B, max_iter=None):
     """
     c, s = C.shape
     eye = B.eye(s)
-    l1, l2 = l1[:, None], l2[:, None]
-    H = G + l2[..., None] * eye
+    l1 = l1[:, None]
     w = B.copy(w0)
     A, sign = w0 != 0, B.sign(w0)
     M = B.inv(B.where(A[:, :, None] & A[:, None, :], H, eye))
@@ -713,9 +780,10 @@ def _candidate_cd(gram, cross, l1, l2, tol, B, max_sweeps=10000):
     """ElasticNet by coordinate descent, each column on its own candidate coordinates.
 
     A column with |X'y| <= l1 everywhere has the zero solution. The others get the
-    CANDIDATES coordinates of largest |X'y|, or fewer when fewer exceed l1 / 2 in every
-    column; each sweep visits the t-th candidate of every column at once, through the
-    gathered (m, s, s) Gram, and stops when every column's largest change is below
+    CANDIDATES coordinates of largest |X'y|, or fewer when fewer exceed l1 / 2 (columns
+    grouped by that count); each sweep visits the t-th candidate of every column of a
+    group at once, through the gathered (m, s, s) Gram, and stops when every column's
+    largest change is below
     ``tol`` × its largest weight. The caller checks the KKT conditions over all
     coordinates. Returns W (p, m).
     """
@@ -724,8 +792,18 @@ def _candidate_cd(gram, cross, l1, l2, tol, B, max_sweeps=10000):
     live = B.flatnonzero(B.amax(abs(cross), 0) > l1) if m else B.arange(0)
     if not len(live):
         return out
-    cross = B.take(cross, live, 1)
-    s = min(int(B.amax((abs(cross) > l1 / 2).sum(0), 0)), CANDIDATES, p)
+    count = np.minimum(B.to_numpy((abs(B.take(cross, live, 1)) > l1 / 2).sum(0)), CANDIDATES)
+    order = np.argsort(count, kind="stable")
+    for part in _buckets(count[order]):          # similar candidate counts: little padding
+        cols = B.take(live, B.asarray(order[part], "int"), 0)
+        _candidate_sweeps(gram, B.take(cross, cols, 1), l1, l2, tol, B, max_sweeps,
+                          min(int(count[order[part]].max()), p), out, cols)
+    return out
+
+
+def _candidate_sweeps(gram, cross, l1, l2, tol, B, max_sweeps, s, out, live):
+    """:func:`_candidate_cd` of the columns ``live`` (their cross (p, c)) on their s
+    candidates, written into out."""
     S = B.topk(abs(cross), s, 0).T                                        # (c, s)
     cols = B.arange(len(live))
     G = gram[S[:, :, None], S[:, None, :]]                                # (c, s, s)
@@ -744,15 +822,22 @@ def _candidate_cd(gram, cross, l1, l2, tol, B, max_sweeps=10000):
         if not B.any(d_max > tol * w_max):
             break
     out[S.T, live[None, :]] = w.T
-    return out
 
 
-def _unique_rows(S, p, B):
-    """S (m, s) sorted along rows, repeated entries replaced by the padding index p
-    (which sorts last)."""
-    S = B.sort(S, 1)
+def _unique_rows(S, p, B, values):
+    """(S, values) with S (m, s) sorted along rows and repeated entries replaced by the
+    padding index p (which sorts last); values (m, s) follow their entries, a repeat
+    keeps the first one's and padding gets 0."""
+    def along(x, order):
+        return B.gather_rows(x.T, order.T).T
+
+    order = B.argsort(S, 1)
+    S, values = along(S, order), along(values, order)
     dup = B.cat([B.zeros((S.shape[0], 1), dtype="bool"), S[:, 1:] == S[:, :-1]], 1)
-    return B.sort(B.where_int(dup, p, S), 1)
+    S = B.where_int(dup, p, S)
+    order = B.argsort(S, 1)
+    S, values = along(S, order), along(values, order)
+    return S, B.where(S == p, 0.0, values)
 
 
 def _buckets(sizes, ratio=2.0):
