@@ -409,6 +409,15 @@ class _Folds:
         eps, dl1 = self.l2 * (1 - n_t / self.N), self.l1 * (1 - n_t / self.N)
         lam = B.diag(wd) + wd[:, None] * wd[None, :] / n_t               # (R, R)
         XD, e = B.take(self.Xc, drop, 0), B.take(self.Yc, drop, 0).T      # (R, p+1), (m, R)
+        ybar = mom.y_mean - (wd @ B.take(self.Yc, drop, 0)) / n_t
+        xt = B.take(self.Xc, test, 0) + (wd @ XD) / n_t                   # x - x̄_train
+        if self.diagonal and len(drop) == 1 and self.l2 > 0:     # one row out: exact in 1-D
+            root, x = float(lam[0, 0]) ** 0.5, XD[0, :-1]
+            W = _diagonal_minus_rank_one(
+                mom.gram.diagonal() + self.l2 * n_t / self.N, root * x,
+                mom.cross - x[:, None] * (root ** 2 * e[:, 0]), self.l1 - dl1,
+                root * (x @ self.W), B)
+            return ybar + xt[:, :-1] @ W, (W != 0).sum(0), None
         a = XD.T[self.support]                                            # (m, k, R)
         u = self._solve(self.CA - B.einsum("mkr,mr->mk", a, e @ lam) - (self.l1 - dl1)
                         * self.sign, eps)
@@ -426,21 +435,10 @@ class _Folds:
                    - B.einsum("mwr,mr->mw", XD.T[self.watch], lam_rho))
         calm = abs(g_watch) < (self.l1 - dl1) * (1 - CERT_MARGIN)           # (m, K)
         good = good & calm.all(1)
-        ybar = mom.y_mean - (wd @ B.take(self.Yc, drop, 0)) / n_t
-        xt = B.take(self.Xc, test, 0) + (wd @ XD) / n_t                   # x - x̄_train
         pred = ybar + B.einsum("mkt,mk->tm", xt.T[self.support], wt)
         nonzero = (~self.pad).sum(1)
         bad = B.flatnonzero(~good)
         if not len(bad):
-            return pred, nonzero, None
-        if self.diagonal and len(drop) == 1 and self.l2 > 0:     # one row out: exact in 1-D
-            root = float(lam[0, 0]) ** 0.5
-            W = _diagonal_minus_rank_one(
-                mom.gram.diagonal() + self.l2 * n_t / self.N, root * XD[0, :-1],
-                B.take(mom.cross, bad, 1) - XD[0, :-1][:, None] * (root ** 2 * e[bad, 0]),
-                self.l1 - dl1, root * B.einsum("mk,mk->m", a[bad, :, 0], wt[bad]), B)
-            pred[:, bad] = B.take(ybar, bad, 0) + xt[:, :-1] @ W
-            nonzero[bad] = (W != 0).sum(0)
             return pred, nonzero, None
         ctx = {"drop": drop, "wd": wd, "n_t": n_t, "lam": lam, "XD": XD, "dl1": dl1,
                "ybar": ybar, "xt": xt}
@@ -732,18 +730,19 @@ def _diagonal_minus_rank_one(d, x, C, l1, tau, B, max_iter=200):
     solution). Returns W (p, c).
     """
     h = 1.0 / d[:, None]
-    xh = x[:, None] * h
+    xh = x / d
+    x2h = x * xh
     c = C.shape[1]
     lo, hi = B.full((c,), -np.inf), B.full((c,), np.inf)
     prev = B.zeros(C.shape)
     newton = B.zeros((c,), dtype="bool")
     live = B.arange(c)
     for _ in range(max_iter):
-        z = B.take(C, live, 1) + x[:, None] * tau[live]
+        z = (C if len(live) == c else B.take(C, live, 1)) + x[:, None] * tau[live]
         soft = _soft(z, l1, B)
         signs = B.sign(soft)
-        f = tau[live] - (xh * soft).sum(0)
-        fp = 1.0 - (signs * signs * x[:, None] * xh).sum(0)
+        f = tau[live] - xh @ soft
+        fp = 1.0 - x2h @ (signs * signs)
         done = (f == 0) | (newton[live] & (signs == prev[:, live]).all(0))
         lo[live] = B.where(f < 0, tau[live], lo[live])
         hi[live] = B.where(f > 0, tau[live], hi[live])
