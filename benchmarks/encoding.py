@@ -236,22 +236,47 @@ RUNS = (("elasticnet (paper)", ("elasticnet",), "train", "all"),
         ("ridge, scale train", ("ridge",), "train", "train"))
 
 
-def paper_protocol(n_perm, target_perm, n_subjects, families):
+def one_participant(family, settings):
+    """protocol.evaluate on one simulated participant: (start, end) of the call in
+    wall-clock seconds since the epoch (comparable across processes), mean support."""
+    z, Y = participant(0)
+    X = embeddings(family, z, 0)
+    words = pd.DataFrame({"trial": np.arange(N_WORDS),
+                          "word": [f"w{i:03d}" for i in range(N_WORDS)]})
+    start = time.time()
+    res = evaluate(X, Y, words.word.values, [f"c{i}" for i in range(N_CHANNELS)], words,
+                   settings)
+    end = time.time()
+    support = res.words.n_nonzero.mean() / N_CHANNELS if "n_nonzero" in res.words else None
+    return start, end, support
+
+
+def participants_at_once(jobs, family, settings):
+    """Seconds per participant with ``jobs`` participants run at once, one process each
+    (as ``snakemake --cores jobs`` runs them): the wall time from the first start to the
+    last end, divided by ``jobs``; and the mean support."""
+    if jobs == 1:
+        start, end, support = one_participant(family, settings)
+        return end - start, support
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs) as pool:
+        runs = list(pool.map(one_participant, [family] * jobs, [settings] * jobs))
+    return (max(r[1] for r in runs) - min(r[0] for r in runs)) / jobs, runs[0][2]
+
+
+def paper_protocol(n_perm, target_perm, n_subjects, families, jobs=1):
     """protocol.evaluate with the paper's ElasticNet (+ intercept and paper-score null),
     the same with the XLS-R PCA fit inside the folds, and the ridge baseline in its two
-    scalings; one participant per family is timed with ``n_perm`` (or PERMS_TIMED)
-    permutations, and the time is scaled to ``target_perm`` and ``n_subjects`` (the
-    cost is linear in the number of target columns)."""
+    scalings; one participant per family (``jobs`` at once) is timed with ``n_perm`` (or
+    PERMS_TIMED) permutations, and the time is scaled to ``target_perm`` and
+    ``n_subjects`` (the cost is linear in the number of target columns)."""
     total = {}
     print(f"paper protocol (100 words, 120 channels), scaled to {target_perm} permutations "
-          f"× {n_subjects} participants", flush=True)
+          f"× {n_subjects} participants, {jobs} participant(s) at once", flush=True)
     for family in families:
         perms = n_perm or PERMS_TIMED[family]
         scale = (target_perm + 1) / (perms + 1) * n_subjects
-        z, Y = participant(0)
-        X = embeddings(family, z, 0)
-        words = pd.DataFrame({"trial": np.arange(N_WORDS),
-                              "word": [f"w{i:03d}" for i in range(N_WORDS)]})
         pca = 0.9 if family == "XLS-R" else None
         seconds = {}
         for label, models, ridge_scale, pca_fit in RUNS:
@@ -260,13 +285,9 @@ def paper_protocol(n_perm, target_perm, n_subjects, families):
             else:
                 settings = Settings(n_perm=perms, pca_variance=pca, models=models,
                                     ridge_scale=ridge_scale, pca_fit=pca_fit)
-                res, seconds[label] = timed(lambda: evaluate(
-                    X, Y, words.word.values, [f"c{i}" for i in range(N_CHANNELS)], words,
-                    settings))
-                extra = ""
-                if "n_nonzero" in res.words:
-                    extra = (f"   mean support per channel and fold "
-                             f"{res.words.n_nonzero.mean() / N_CHANNELS:.2f}")
+                seconds[label], support = participants_at_once(jobs, family, settings)
+                extra = "" if support is None else (
+                    f"   mean support per channel and fold {support:.2f}")
                 print(f"  {family:<9} {label:<24} {seconds[label]:8.2f} s with {perms:4d} "
                       f"permutations → {seconds[label] * scale / n_subjects:8.1f} s per "
                       f"participant at {target_perm}{extra}", flush=True)
@@ -284,6 +305,8 @@ def main():
                              "default: PERMS_TIMED")
     parser.add_argument("--only-paper", action="store_true",
                         help="only the paper protocol, not the comparisons")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="participants of the paper protocol run at once, one process each")
     args = parser.parse_args()
     model = next((ln.split(":", 1)[1].strip() for ln in subprocess.run(
         ["lscpu"], capture_output=True, text=True).stdout.splitlines()
@@ -296,7 +319,8 @@ def main():
         trial_ridge_vs_sklearn(folds)
         trial_ridge_vs_himalaya(1 if args.quick else 2)
         lagged_vs_mne(folds)
-    paper_protocol(10 if args.quick else args.n_perm, 1000, 10, ("fastText", "GPT-2", "XLS-R"))
+    paper_protocol(10 if args.quick else args.n_perm, 1000, 10, ("fastText", "GPT-2", "XLS-R"),
+                   args.jobs)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ KKT-violating coordinates, gap-safe screening, scikit-learn's duality-gap stoppi
 
 :func:`enet_cv` — cross-validated predictions without refitting each fold. The
 full-data solution (coordinate descent on each column's candidate coordinates, the
-largest |X'y|; :func:`enet_gram` where a candidate set missed a coordinate) is polished
+largest |X'y|; where a candidate set missed a coordinate, the KKT violators are added and
+the column is solved again exactly, :func:`enet_gram` being the last resort) is polished
 to the exact optimum of its support (a k × k solve per column). Removing a fold's rows D
 changes the moments by a rank-|D| term (and the penalty weights by N_T / N), so on the
 same support and signs the fold's exact optimum is a Woodbury update,
@@ -27,14 +28,17 @@ M = Λ^{-1} - a'Z. It is accepted when its signs agree, the WATCH off-support co
 nearest to entering have |g_j| < l1 exactly (k operations each), and for all the others
 |g_j| <= |g*_j| + ν_j sqrt(δ'B δ) + ξ_j ||Λ ρ_T||_1 + Δl1 < l1, which costs O(1) per
 column through three per-column constants (ν_j = ||x_j||, ξ_j = max_i |x_ij|). A column
-whose support changes in a fold is solved exactly on its support and watch list by
-batched feature-sign search, then certified likewise or by an exact KKT check (one
-product with the design, violators added); the few left go through :func:`enet_gram` on
+whose support changes in a fold is solved exactly on its support and the coordinates that
+violate the KKT conditions at the Woodbury update (from the watch list, or for supports
+of EXACT_ENTRY or more from an exact check) by batched active-set Newton steps started
+from the active set the update implies (feature-sign search for those that do not
+settle), then certified likewise or by an exact KKT check (one product with the design,
+violators added); the few left go through :func:`enet_gram` on
 the fold's downdated moments, warm-started from the full-data solution. The re-solves
 of all folds are batched together by the size of their candidate sets. When the
 full-data Gram is diagonal (PCA scores fit on all rows, the paper's XLS-R recipe) and
-one row is held out, the fold's problem is solved exactly and in full by a scalar root
-instead (:func:`_diagonal_minus_rank_one`).
+one row is held out, every column's fold problem is solved exactly and in full by a
+scalar root instead of the Woodbury update (:func:`_diagonal_minus_rank_one`).
 """
 
 import warnings
@@ -286,10 +290,11 @@ class _Folds:
                                    max_iter=10000, backend=B)
             self._setup(W)
 
-    def _expand(self, cols, W, rounds=4):
+    def _expand(self, cols, W, rounds=20):
         """Full-data solutions (p, c) of the columns ``cols`` from the near ones W: solved
         exactly (:func:`_small_enet`) on their supports plus the WATCH largest KKT
-        violators, until none is left or after ``rounds`` solves."""
+        violators, until none is left or after ``rounds`` solves (supports larger than the
+        rows couple every coordinate, so a round may reveal new violators)."""
         B, mom = self.B, self.mom
         p, c = W.shape
         cross = B.take(mom.cross, cols, 1)
