@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from hgrecon.encoding import FrameSettings, Settings, evaluate, evaluate_frames
+from hgrecon.encoding import elasticnet as enet_mod
 from hgrecon.encoding.backend import get_backend
 from hgrecon.encoding.elasticnet import enet_loo
 from hgrecon.encoding.kernel import pca_reduce
@@ -25,9 +26,13 @@ def test_unknown_backend_is_named():
         get_backend("jax")
 
 
-@pytest.mark.parametrize("solver", ["nested", "loo", "loo_pca", "enet", "enet_pca_scores"])
-def test_solvers_equal_across_backends(solver):
+@pytest.mark.parametrize("solver", ["nested", "loo", "loo_pca", "enet", "enet_large",
+                                    "enet_pca_scores"])
+def test_solvers_equal_across_backends(solver, monkeypatch):
     X, Y = data()
+    if solver == "enet_large":               # large supports: exact checks, expansion rounds
+        X, Y = data(p=60)
+        monkeypatch.setattr(enet_mod, "CANDIDATES", 4)
     if solver == "enet_pca_scores":          # diagonal Gram: the one-dimensional solve
         (X,) = pca_reduce(X, 0.9)
     folds = [np.array([i]) for i in range(20)]
@@ -36,6 +41,7 @@ def test_solvers_equal_across_backends(solver):
            "loo": lambda b: ridge_loo(X, Y, folds, alphas, backend=b),
            "loo_pca": lambda b: ridge_loo(X, Y, folds, alphas, backend=b, pca_variance=0.8),
            "enet": lambda b: enet_loo(X, Y, folds, 0.3, 0.5, tol=1e-10, backend=b),
+           "enet_large": lambda b: enet_loo(X, Y, folds, 0.001, 0.5, tol=1e-10, backend=b),
            "enet_pca_scores": lambda b: enet_loo(X, Y, folds, 0.05, 0.5, tol=1e-10, backend=b),
            }[solver]
     (p_np, i_np), (p_t, i_t) = run("numpy"), run("torch")
