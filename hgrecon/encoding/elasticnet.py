@@ -298,22 +298,19 @@ class _Folds:
         B, mom = self.B, self.mom
         p, c = W.shape
         cross = B.take(mom.cross, cols, 1)
+        cross1, idx = B.cat([cross, B.zeros((1, c))]), B.arange(c)
         for _ in range(rounds):
             g = cross - self._gram_times(W)
             excess = B.where(W == 0, abs(g) - self.l1 * (1 + 1e-12), -np.inf)
             if not bool(B.any(excess > 0)):
                 break
-            top = B.topk(excess, min(WATCH, p), 0)                         # (K, c)
-            violates = B.gather_rows(excess, top) > 0
-            S, sign0 = _unique_rows(
-                B.cat([_supports(W, B), B.where_int(violates, top, p).T], 1), p, B,
-                B.cat([B.sign(B.gather_rows(B.cat([W, B.zeros((1, c))]), _supports(W, B).T)).T,
-                       B.where(violates, B.sign(B.gather_rows(g, top)), 0.0).T], 1))
-            idx = B.arange(c)
+            enter, sign_enter = _top_violators(excess, g, B)
+            A, W1 = _supports(W, B), B.cat([W, B.zeros((1, c))])
+            S, sign0 = _unique_rows(B.cat([A, enter], 1), p, B,
+                                    B.cat([B.sign(B.gather_rows(W1, A.T)).T, sign_enter], 1))
             H = self.Gp[S[:, :, None], S[:, None, :]] + self.l2 * B.eye(S.shape[1])
-            w0 = B.cat([W, B.zeros((1, c))])[S.T, idx].T
-            w, _ = _small_enet(H, B.cat([cross, B.zeros((1, c))])[S.T, idx].T,
-                               B.full((c,), self.l1), w0, sign0, B)
+            w, _ = _small_enet(H, cross1[S.T, idx].T, B.full((c,), self.l1), W1[S.T, idx].T,
+                               sign0, B)
             W = _scatter(w, S, p, B)
         return W
 
@@ -450,8 +447,9 @@ class _Folds:
         wt_b = B.take(wt, bad, 0)
         kept = B.take(B.where((wt * self.sign > 0) & ~self.pad, self.sign, 0.0), bad, 0)
         if self.support.shape[1] >= EXACT_ENTRY:
-            enter, sign_enter = self._violators(B.take(self.support, bad, 0), wt_b, bad,
-                                                B.take(lam_rho, bad, 0), XD, self.l1 - dl1)
+            _, g, excess = self._fold_excess(B.take(self.support, bad, 0), wt_b, bad,
+                                             B.take(lam_rho, bad, 0), XD, self.l1 - dl1)
+            enter, sign_enter = _top_violators(excess, g, B)
         else:
             calm_b = B.take(calm, bad, 0)
             enter = B.where_int(calm_b, p, B.take(self.watch, bad, 0))
@@ -460,20 +458,15 @@ class _Folds:
                                 B.cat([kept, sign_enter], 1))
         return pred, nonzero, _Job(ctx, bad, B.take(e, bad, 0), S, sign0, pred, nonzero)
 
-    def _violators(self, S, w, cols, lam_rho, XD, l1):
-        """The WATCH coordinates of largest KKT violation (index p where none) and the
-        signs of their gradients, (c, K) each, of the fold solutions w (c, s) on S of the
-        columns ``cols``: their exact fold gradients, one product with the design."""
+    def _fold_excess(self, S, w, cols, lam_rho, XD, l1):
+        """Exact KKT check of the fold solutions w (c, s) on S of the columns ``cols``
+        (one product with the design): (W (p, c) the solutions, g (p, c) their fold
+        gradients, excess (p, c) = |g| - l1 off the support, -inf on it)."""
         B = self.B
-        p = self.mom.gram.shape[0]
-        Wk = _scatter(w, S, p, B)                                          # (p, c)
-        g = (B.take(self.g, cols, 1) - self._gram_times(Wk - B.take(self.W, cols, 1))
+        W = _scatter(w, S, self.mom.gram.shape[0], B)
+        g = (B.take(self.g, cols, 1) - self._gram_times(W - B.take(self.W, cols, 1))
              - XD[:, :-1].T @ lam_rho.T)
-        excess = B.where(Wk == 0, abs(g) - l1 * (1 - CERT_MARGIN), -np.inf)
-        top = B.topk(excess, min(WATCH, p), 0)                             # (K, c)
-        violates = B.gather_rows(excess, top) > 0
-        return (B.where_int(violates, top, p).T,
-                B.where(violates, B.sign(B.gather_rows(g, top)), 0.0).T)
+        return W, g, B.where(W == 0, abs(g) - l1 * (1 - CERT_MARGIN), -np.inf)
 
     def _gram_times(self, W):
         """G @ W for a sparse W (p, c): through the non-zero rows, or through the rows of
@@ -567,11 +560,9 @@ class _Folds:
         ok = ok & (in_S | (abs(g_watch) < l1 * (1 - CERT_MARGIN))).all(1)
         check = B.flatnonzero(~ok)
         if len(check):
-            Wk = _scatter(B.take(w, check, 0), B.take(S, check, 0), p, B)  # (p, k)
-            cols_k = B.take(cols, check, 0)
-            g = (B.take(self.g, cols_k, 1) - self._gram_times(Wk - B.take(self.W, cols_k, 1))
-                 - XD[:, :-1].T @ B.take(lam_rho, check, 0).T)             # (p, k) exact
-            excess = B.where(Wk == 0, abs(g) - l1 * (1 - CERT_MARGIN), -np.inf)
+            Wk, g, excess = self._fold_excess(B.take(S, check, 0), B.take(w, check, 0),
+                                              B.take(cols, check, 0),
+                                              B.take(lam_rho, check, 0), XD, l1)
             ok[check] = (B.amax(excess, 0) < 0) & B.take(converged, check, 0)
         done = B.flatnonzero(ok)
         ybar, xt = B.take(ctx["ybar"], cols, 0), ctx["xt"]
@@ -587,12 +578,9 @@ class _Folds:
             job.pred[:, B.take(cols, open_, 0)] = B.take(ybar, open_, 0) + xt[:, :-1] @ W
             job.nonzero[B.take(cols, open_, 0)] = (W != 0).sum(0)
             return None
-        excess, g = B.take(excess, sub, 1), B.take(g, sub, 1)
-        enter = B.topk(excess, min(WATCH, p), 0)                           # (K, c)
-        sign_enter = B.where(B.gather_rows(excess, enter) > 0, B.sign(B.gather_rows(g, enter)),
-                             0.0)
-        S2, sign0 = _unique_rows(B.cat([B.take(S, open_, 0), enter.T], 1), p, B,
-                                 B.cat([B.sign(B.take(w, open_, 0)), sign_enter.T], 1))
+        enter, sign_enter = _top_violators(B.take(excess, sub, 1), B.take(g, sub, 1), B)
+        S2, sign0 = _unique_rows(B.cat([B.take(S, open_, 0), enter], 1), p, B,
+                                 B.cat([B.sign(B.take(w, open_, 0)), sign_enter], 1))
         return _Job(ctx, B.take(cols, open_, 0), B.take(e, open_, 0), S2, sign0, job.pred,
                     job.nonzero)
 
@@ -826,6 +814,17 @@ def _candidate_sweeps(gram, cross, l1, l2, tol, B, max_sweeps, s, out, live):
         if not B.any(d_max > tol * w_max):
             break
     out[S.T, live[None, :]] = w.T
+
+
+def _top_violators(excess, g, B):
+    """Per column of the KKT excess (p, c), the WATCH coordinates of largest positive
+    excess (index p where fewer violate) and the signs of their gradients g (p, c), as
+    (c, K) each."""
+    p = excess.shape[0]
+    top = B.topk(excess, min(WATCH, p), 0)                                 # (K, c)
+    violates = B.gather_rows(excess, top) > 0
+    return (B.where_int(violates, top, p).T,
+            B.where(violates, B.sign(B.gather_rows(g, top)), 0.0).T)
 
 
 def _unique_rows(S, p, B, values):
