@@ -1,4 +1,8 @@
-"""ElasticNet engine against scikit-learn: exact updates, frame weights, guard bands."""
+"""ElasticNet engine against scikit-learn: exact updates, frame weights, guard bands.
+
+``enet_loo`` solves one-row folds on the numpy backend by the compiled path of
+:mod:`hgrecon.encoding.loo_path` (its own tests: test_loo_path.py); ``path=False`` runs
+the batched engine that every other backend and split uses."""
 
 import inspect
 
@@ -24,14 +28,15 @@ def data(n=30, p=20, q=6, seed=0, scale=2.0, offset=5.0):
     return X, Y
 
 
+@pytest.mark.parametrize("path", [True, False])
 @pytest.mark.parametrize("alpha,l1_ratio,p,seed", [
     (0.05, 0.5, 12, 0), (0.3, 0.2, 40, 0), (1.0, 0.5, 25, 0), (0.2, 1.0, 15, 0),
     (0.01, 0.5, 80, 3),        # supports larger than the training rows, changing every fold
 ])
-def test_leave_one_out_equals_sklearn(alpha, l1_ratio, p, seed):
+def test_leave_one_out_equals_sklearn(alpha, l1_ratio, p, seed, path):
     X, Y = data(p=p, seed=seed)
     pred, nonzero = enet_loo(X, Y, [np.array([i]) for i in range(30)], alpha, l1_ratio,
-                             tol=1e-12)
+                             tol=1e-12, path=path)
     ref = cross_val_predict(sk(alpha, l1_ratio), X, Y, cv=LeaveOneOut())
     np.testing.assert_allclose(pred, ref, rtol=1e-7, atol=1e-7)
 
@@ -52,7 +57,8 @@ def test_large_supports_take_violators_from_exact_checks(monkeypatch):
             return _real(self, first, *args)
         monkeypatch.setattr(enet_mod._Folds, "_" + name, spy)
     monkeypatch.setattr(enet_mod, "enet_gram", lambda *a, **k: pytest.fail("fallback used"))
-    pred, nonzero = enet_loo(X, Y, [np.array([i]) for i in range(30)], 0.01, 0.5, tol=1e-12)
+    pred, nonzero = enet_loo(X, Y, [np.array([i]) for i in range(30)], 0.01, 0.5, tol=1e-12,
+                             path=False)
     ref = cross_val_predict(sk(0.01, 0.5), X, Y, cv=LeaveOneOut())
     np.testing.assert_allclose(pred, ref, rtol=1e-7, atol=1e-7)
     assert nonzero.max() >= enet_mod.EXACT_ENTRY
@@ -66,7 +72,8 @@ def test_exact_updates_serve_most_folds_in_a_sparse_regime(monkeypatch):
     real = enet_mod._Folds._refit
     monkeypatch.setattr(enet_mod._Folds, "_refit", lambda self, jobs: calls.append(
         sum(len(job.cols) for job in jobs)) or real(self, jobs))
-    pred, _ = enet_loo(X, Y, [np.array([i]) for i in range(40)], 1.0, 0.5, tol=1e-12)
+    pred, _ = enet_loo(X, Y, [np.array([i]) for i in range(40)], 1.0, 0.5, tol=1e-12,
+                       path=False)
     ref = cross_val_predict(sk(1.0, 0.5), X, Y, cv=LeaveOneOut())
     np.testing.assert_allclose(pred, ref, rtol=1e-7, atol=1e-7)
     assert sum(calls) < 0.5 * 40 * Y.shape[1]
@@ -151,7 +158,8 @@ def test_pca_scores_leave_one_out_is_solved_in_one_dimension(monkeypatch, alpha)
     real = enet_mod._diagonal_minus_rank_one
     monkeypatch.setattr(enet_mod, "_diagonal_minus_rank_one",
                         lambda *a: calls.append(a[2].shape[1]) or real(*a))
-    pred, nonzero = enet_loo(X, Y, [np.array([i]) for i in range(40)], alpha, 0.5, tol=1e-12)
+    pred, nonzero = enet_loo(X, Y, [np.array([i]) for i in range(40)], alpha, 0.5, tol=1e-12,
+                             path=False)
     ref = cross_val_predict(sk(alpha, 0.5), X, Y, cv=LeaveOneOut())
     np.testing.assert_allclose(pred, ref, rtol=1e-8, atol=1e-8)
     assert sum(calls) > 0 and nonzero.mean() > 1

@@ -48,6 +48,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .backend import get_backend
+from .loo_path import loo_enet
 from .moments import column_moments, fold_moments, weighted_moments
 
 #: Column block of :func:`enet_cv` (memory: a few (block, k_max, k_max) arrays).
@@ -163,15 +164,22 @@ def _sweeps(gram, resid, W, diag, inv, l1, tol, max_sweeps, B):
     return W, sweep
 
 
-def enet_loo(X, Y, folds, alpha, l1_ratio, tol=1e-4, warm=True, backend="numpy"):
+def enet_loo(X, Y, folds, alpha, l1_ratio, tol=1e-4, warm=True, backend="numpy",
+             path=True):
     """Cross-validated ElasticNet predictions for every column of Y.
 
     X : (n, p); Y : (n, m); folds : list of test-index arrays covering the rows once.
     Returns (pred (n, m), nonzero (n_folds, m) count of non-zero coefficients), numpy.
     With ``warm`` (the default) folds are updated exactly from the full-data solution
     (:func:`enet_cv`); without, each fold is solved by :func:`enet_gram` from zero.
+    With ``path`` (the default), the numpy backend, folds of one row each and
+    l1_ratio < 1, the compiled exact path of :mod:`.loo_path` solves the folds instead
+    (``tol`` does not apply: the folds are solved exactly).
     """
     n = len(X)
+    if (warm and path and get_backend(backend).name == "numpy" and l1_ratio < 1
+            and all(len(t) == 1 for t in folds)):
+        return _enet_loo_path(X, Y, folds, alpha, l1_ratio, tol)
     splits = [(np.setdiff1d(np.arange(n), t), np.asarray(t)) for t in folds]
     if warm:
         preds, nonzero = enet_cv(X, Y, splits, alpha, l1_ratio, tol=tol, backend=backend)
@@ -181,6 +189,26 @@ def enet_loo(X, Y, folds, alpha, l1_ratio, tol=1e-4, warm=True, backend="numpy")
     for (_, test), p in zip(splits, preds):
         pred[test] = p
     return pred, np.asarray(nonzero)
+
+
+def _enet_loo_path(X, Y, folds, alpha, l1_ratio, tol):
+    """:func:`enet_loo` by :func:`.loo_path.loo_enet`; the folds it leaves unsolved (rare)
+    are updated by :func:`enet_cv`."""
+    check_penalty(alpha, l1_ratio)
+    Y = np.asarray(Y, dtype=float)
+    pred, nnz, solved, _ = loo_enet(X, Y, alpha, l1_ratio)
+    rows = np.array([t[0] for t in folds])
+    nonzero = nnz[rows]
+    cols = np.flatnonzero(~solved.all(0))
+    if len(cols):
+        bad = np.flatnonzero(~solved[:, cols].all(1))
+        splits = [(np.setdiff1d(np.arange(len(Y)), [r]), np.array([r])) for r in bad]
+        preds, counts = enet_cv(X, Y[:, cols], splits, alpha, l1_ratio, tol=tol)
+        for r, p, c in zip(bad, preds, counts):
+            pred[r, cols] = np.where(solved[r, cols], pred[r, cols], p[0])
+            nonzero[np.flatnonzero(rows == r), cols] = np.where(solved[r, cols],
+                                                                 nnz[r, cols], c)
+    return pred, nonzero
 
 
 def _enet_refit(X, Y, splits, alpha, l1_ratio, tol, backend):

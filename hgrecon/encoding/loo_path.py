@@ -1,0 +1,850 @@
+"""Exact leave-one-row-out ElasticNet for every target column: a path in the held-out
+row's residual, compiled with numba.
+
+Holding out row i of n unit-weight rows changes the centred moments by rank one,
+G_T = G - κ a a' and c_T = c - κ a e (a = x̃_i, e = ỹ_i, κ = n / (n - 1)), and the
+penalties to l1 = αρ(n - 1), l2 = α(1 - ρ)(n - 1), the same in every fold. With
+ψ = κ(a'w - e), the fold's optimality conditions are those of the *full-data* problem
+with its cross-products moved along a, c + ψa. So the fold's solution is w(ψ*) on the
+path ψ -> w(ψ) of full-data problems (piecewise linear in ψ), at the root ψ* of the
+increasing function f(ψ) = ψ - κ(a'w(ψ) - e), and the held-out prediction is y_i + ψ*.
+The path starts at ψ = 0 from w0, the full-data solution at the fold penalties, which
+every fold of a column shares.
+
+On a piece of the path the active set is w0's support A0 less the coordinates L that
+left it, plus the coordinates E that entered from a candidate set C. Eliminating A0 with
+M0 = (G_A0A0 + l2 I)^-1 leaves a (|E| + |L|)-square system whose entries are read from
+matrices computed once per column by BLAS products (M0, M0 X̃_A0', M0 G_A0C and their
+products with X̃ and G), so a fold costs O(pieces × ((|A0| + |C|)(|E| + |L|) + (|E| +
+|L|)^3)) instead of a refit. C starts empty and grows by the coordinates that violate
+the optimality conditions at a fold's solution; the others are certified by the bound
+|g_j(ψ) - g_j(0)| <= |ψ| max_i |x̃_ij| + ||x̃_j|| ||X̃ (w - w0)|| or checked exactly
+(O(n) each, in order of least slack). The path is exact: no tolerance but rounding.
+"""
+
+import numpy as np
+from numba import njit
+
+#: Most pieces of one fold's path (each a change of the active set) before the fold is
+#: handed back to the caller's general solver.
+MAX_PIECES = 400
+#: Columns solved together (memory: a few (block, p) arrays).
+COLUMN_BLOCK = 4096
+#: Active-set steps of a fold before its path is followed instead.
+STEPS = 8
+#: Relative margin of the certificate and of the optimality checks.
+MARGIN = 1e-10
+#: Candidates per column from the start: the coordinates nearest to entering ...
+WATCH = 16
+#: ... or all coordinates off the support when there are at most this many.
+ALL_CANDIDATES = 64
+
+
+@njit(cache=True, nogil=True)
+def _solve_small(K, B, s):
+    """Solve K[:s, :s] X = B[:s] (B has two columns) in place by Gaussian elimination with
+    partial pivoting; returns False for a singular K."""
+    for col in range(s):
+        piv, big = col, abs(K[col, col])
+        for r in range(col + 1, s):
+            if abs(K[r, col]) > big:
+                piv, big = r, abs(K[r, col])
+        if big == 0.0:
+            return False
+        if piv != col:
+            for c in range(s):
+                K[col, c], K[piv, c] = K[piv, c], K[col, c]
+            B[col, 0], B[piv, 0] = B[piv, 0], B[col, 0]
+            B[col, 1], B[piv, 1] = B[piv, 1], B[col, 1]
+        inv = 1.0 / K[col, col]
+        for r in range(col + 1, s):
+            f = K[r, col] * inv
+            if f != 0.0:
+                for c in range(col + 1, s):
+                    K[r, c] -= f * K[col, c]
+                B[r, 0] -= f * B[col, 0]
+                B[r, 1] -= f * B[col, 1]
+    for col in range(s - 1, -1, -1):
+        for t in range(2):
+            v = B[col, t]
+            for c in range(col + 1, s):
+                v -= K[col, c] * B[c, t]
+            B[col, t] = v / K[col, col]
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _soft(z, threshold):
+    return np.sign(z) * max(abs(z) - threshold, 0.0)
+
+
+@njit(cache=True, nogil=True)
+def _descent(G, c, l1, l2, w, r, max_sweeps=1000, tol=1e-7):
+    """Coordinate descent of ½ w'(G + l2 I)w - c'w + l1 ||w||_1 from w (updated in
+    place, r = c - G w kept with it) on a working set that starts as the coordinates
+    with |r_j| > l1 or w_j != 0 and grows by the violators of the optimality
+    conditions, until the largest change of a sweep is below ``tol`` x the largest
+    weight and nothing violates."""
+    p = c.shape[0]
+    for _ in range(p + 1):
+        ws = np.flatnonzero((w != 0.0) | (np.abs(r) > l1))
+        m = ws.shape[0]
+        if m == 0:
+            return
+        Gw = np.empty((m, m))
+        for a in range(m):
+            for b in range(m):
+                Gw[a, b] = G[ws[a], ws[b]]
+        rw = r[ws].copy()
+        ww = w[ws].copy()
+        for _ in range(max_sweeps):
+            change = 0.0
+            big = 0.0
+            for a in range(m):
+                old = ww[a]
+                new = _soft(rw[a] + Gw[a, a] * old, l1) / (Gw[a, a] + l2)
+                if new != old:
+                    delta = new - old
+                    ww[a] = new
+                    for b in range(m):
+                        rw[b] -= Gw[b, a] * delta
+                    change = max(change, abs(delta))
+                big = max(big, abs(new))
+            if change <= tol * big:
+                break
+        for a in range(m):
+            if ww[a] != w[ws[a]]:
+                r -= G[ws[a]] * (ww[a] - w[ws[a]])
+                w[ws[a]] = ww[a]
+        if not ((w == 0.0) & (np.abs(r) > l1)).any():
+            return
+
+
+@njit(cache=True, nogil=True)
+def full_solution(G, c, l1, l2, max_iter=200):
+    """Exact ElasticNet of one column from its moments: minimises
+    ½ w'(G + l2 I)w - c'w + l1 ||w||_1. Coordinate descent finds the support, then
+    feature-sign steps (Lee et al. 2007: an exact solve on the active set with its signs,
+    cut at the first sign change; else the largest violator enters) end on the exact
+    optimum. Returns (w (p,), converged)."""
+    p = c.shape[0]
+    w = np.zeros(p)
+    if not (np.abs(c) > l1).any():
+        return w, True
+    r = c.copy()
+    _descent(G, c, l1, l2, w, r)
+    sign = np.sign(w)
+    for _ in range(max_iter):
+        A = np.flatnonzero(sign)
+        k = A.shape[0]
+        H = np.empty((k, k))
+        rhs = np.empty(k)
+        for a in range(k):
+            for b in range(k):
+                H[a, b] = G[A[a], A[b]]
+            H[a, a] += l2
+            rhs[a] = c[A[a]] - l1 * sign[A[a]]
+        new = np.linalg.solve(H, rhs) if k else rhs
+        t, cut = 1.0, -1
+        for a in range(k):
+            if new[a] * sign[A[a]] <= 0.0 and new[a] != w[A[a]]:
+                ta = w[A[a]] / (w[A[a]] - new[a])
+                if ta < t:
+                    t, cut = ta, a
+        for a in range(k):
+            w[A[a]] += t * (new[a] - w[A[a]])
+        if cut >= 0:
+            w[A[cut]] = 0.0
+            sign[A[cut]] = 0.0
+            continue
+        r[:] = c
+        for a in range(k):
+            r -= G[A[a]] * w[A[a]]
+        worst, enter = l1 * (1.0 + MARGIN), -1
+        for j in range(p):
+            if sign[j] == 0.0 and abs(r[j]) > worst:
+                worst, enter = abs(r[j]), j
+        if enter < 0:
+            return w, True
+        sign[enter] = np.sign(r[enter])
+    return w, False
+
+
+@njit(cache=True, nogil=True)
+def _product(A, B):
+    """A @ B for C-contiguous float64 matrices, zero-sized ones included."""
+    if A.shape[0] == 0 or A.shape[1] == 0 or B.shape[1] == 0:
+        return np.zeros((A.shape[0], B.shape[1]))
+    return np.ascontiguousarray(A) @ np.ascontiguousarray(B)
+
+
+class _Fold:
+    """Names of the per-fold state arrays (documentation only; numba passes them one by
+    one): L (k,) the A0 coordinates that left and inL their mask; E (K,) the candidates
+    that entered, inE their mask and sE their signs; sA (k,) the signs of A0 on the
+    current piece; w0e (k,) and rCe (K,) w0 and the candidate gradients g_C(0) for the
+    right-hand sides c - l1 sA (they differ from the column's where a coordinate came
+    back with the other sign); xwe (1,) a'w0 likewise."""
+
+
+@njit(cache=True, nogil=True)
+def _reset(k, K, s0, w0A, rC0, xw_i, L, inL, nL, E, inE, nE, sA, w0e, rCe, xwe):
+    """Empty L and E (their masks cleared) and the right-hand sides of the column."""
+    for b in range(nL):
+        inL[L[b]] = False
+    for a in range(nE):
+        inE[E[a]] = False
+    sA[:k] = s0
+    w0e[:k] = w0A
+    rCe[:K] = rC0
+    xwe[0] = xw_i
+
+
+@njit(cache=True, nogil=True)
+def _flip(j, k, K, l1, M0, Z, PaT, i, sA, w0e, rCe, xwe):
+    """A0 coordinate j comes back with the other sign: its right-hand side changes by
+    2 l1 sA_j, so w0 moves along M0 e_j, g_C(0) along Z[j] and a'w0 by PaT[i, j]."""
+    step = 2.0 * l1 * sA[j]
+    sA[j] = -sA[j]
+    for a in range(k):
+        w0e[a] += M0[a, j] * step
+    for a in range(K):
+        rCe[a] -= Z[j, a] * step
+    xwe[0] += PaT[i, j] * step
+
+
+@njit(cache=True, nogil=True)
+def _assemble(i, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, nL, E, nE, sE, w0e, rCe, xwe,
+              Km, Bm, b1):
+    """Solve the piece's system for (L, E): Bm[:s, 0] + ψ Bm[:s, 1] = (w_E, λ_L)(ψ).
+    Returns (f0, f1, ok) with f(ψ) = f0 + f1 ψ; ok is False for a singular system or a
+    slope that is not positive (rounding)."""
+    s = nE + nL
+    for a in range(nE):
+        ea = E[a]
+        Bm[a, 0] = rCe[ea] - l1 * sE[a]
+        Bm[a, 1] = -BaT[i, ea]
+        for b in range(nE):
+            Km[a, b] = S[ea, E[b]]
+        for b in range(nL):
+            Km[a, nE + b] = -Z[L[b], ea]
+            Km[nE + b, a] = -Z[L[b], ea]
+    for a in range(nL):
+        la = L[a]
+        Bm[nE + a, 0] = -w0e[la]
+        Bm[nE + a, 1] = -PaT[i, la]
+        for b in range(nL):
+            Km[nE + a, nE + b] = -M0[la, L[b]]
+    b1x0 = 0.0
+    b1x1 = 0.0
+    if s:
+        for a in range(s):
+            b1[a] = Bm[a, 1]
+        if not _solve_small(Km, Bm, s):
+            return 0.0, 0.0, False
+        for a in range(s):
+            b1x0 += b1[a] * Bm[a, 0]
+            b1x1 += b1[a] * Bm[a, 1]
+    f1 = 1.0 - kappa * (qa[i] + b1x1)
+    return -kappa * (xwe[0] + b1x0 - e_i), f1, f1 > 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _active_line(j, i, M0, PaT, Z, L, nL, E, nE, w0e, Bm):
+    """(α, β): w_j(ψ) = α + βψ of A0 coordinate j on the current piece."""
+    alpha = w0e[j]
+    beta = PaT[i, j]
+    for a in range(nE):
+        alpha -= Z[j, E[a]] * Bm[a, 0]
+        beta -= Z[j, E[a]] * Bm[a, 1]
+    for b in range(nL):
+        alpha -= M0[j, L[b]] * Bm[nE + b, 0]
+        beta -= M0[j, L[b]] * Bm[nE + b, 1]
+    return alpha, beta
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _candidate_line(j, i, Z, S, BaT, L, nL, E, nE, rCe, Bm):
+    """(α, β): g_j(ψ) = α + βψ, the gradient of candidate j on the current piece."""
+    alpha = rCe[j]
+    beta = -BaT[i, j]
+    for a in range(nE):
+        alpha -= S[j, E[a]] * Bm[a, 0]
+        beta -= S[j, E[a]] * Bm[a, 1]
+    for b in range(nL):
+        alpha += Z[L[b], j] * Bm[nE + b, 0]
+        beta += Z[L[b], j] * Bm[nE + b, 1]
+    return alpha, beta
+
+
+@njit(cache=True, nogil=True)
+def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, inL, E, inE, sE,
+                     sA, w0e, rCe, xwe, Km, Bm, b1, L2, E2, sE2, flips, max_iter):
+    """Primal-dual active-set steps for fold i from L = E = ∅: solve (w, ψ) exactly for
+    the guessed sets, then move at once every coordinate that breaks its sign or its
+    optimality condition (an A0 coordinate whose gradient l1 sA + λ leaves [-l1, l1]
+    comes back, with the other sign if it left on that side). Ends on the optimum when
+    nothing moves; most folds need one to three steps. L2, E2, sE2, flips: work space.
+    Returns (ψ, |L|, |E|, ok); ok is False when the steps do not settle (then
+    :func:`_fold_path` takes over)."""
+    nL = 0
+    nE = 0
+    for _ in range(max_iter):
+        f0, f1, ok = _assemble(i, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, nL, E, nE, sE,
+                               w0e, rCe, xwe, Km, Bm, b1)
+        if not ok:
+            break
+        psi = -f0 / f1
+        nL2 = 0
+        nE2 = 0
+        nF = 0
+        moved = False
+        for j in range(k):
+            if not inL[j]:
+                alpha, beta = _active_line(j, i, M0, PaT, Z, L, nL, E, nE, w0e, Bm)
+                if (alpha + beta * psi) * sA[j] <= 0.0:
+                    L2[nL2] = j
+                    nL2 += 1
+                    moved = True
+        for b in range(nL):
+            g = l1 * sA[L[b]] + Bm[nE + b, 0] + Bm[nE + b, 1] * psi
+            if abs(g) > l1 * (1.0 + MARGIN):
+                moved = True
+                if g * sA[L[b]] < 0.0:
+                    flips[nF] = L[b]
+                    nF += 1
+            else:
+                L2[nL2] = L[b]
+                nL2 += 1
+        for a in range(nE):
+            if (Bm[a, 0] + Bm[a, 1] * psi) * sE[a] > 0.0:
+                E2[nE2] = E[a]
+                sE2[nE2] = sE[a]
+                nE2 += 1
+            else:
+                moved = True
+        for j in range(K):
+            if not inE[j]:
+                alpha, beta = _candidate_line(j, i, Z, S, BaT, L, nL, E, nE, rCe, Bm)
+                g = alpha + beta * psi
+                if abs(g) > l1 * (1.0 + MARGIN):
+                    E2[nE2] = j
+                    sE2[nE2] = 1.0 if g > 0.0 else -1.0
+                    nE2 += 1
+                    moved = True
+        if not moved:
+            return psi, nL, nE, True
+        for f in range(nF):
+            _flip(flips[f], k, K, l1, M0, Z, PaT, i, sA, w0e, rCe, xwe)
+        for b in range(nL):
+            inL[L[b]] = False
+        for a in range(nE):
+            inE[E[a]] = False
+        nL, nE = nL2, nE2
+        for b in range(nL):
+            L[b] = L2[b]
+            inL[L[b]] = True
+        for a in range(nE):
+            E[a] = E2[a]
+            sE[a] = sE2[a]
+            inE[E[a]] = True
+    return 0.0, nL, nE, False
+
+
+@njit(cache=True, nogil=True)
+def _fold_path(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, inL, E, inE, sE, sA,
+               w0e, rCe, xwe, Km, Bm, b1, max_pieces):
+    """The path of fold i from ψ = 0 (L = E = ∅, the column's right-hand sides) to the
+    root of f, one piece at a time: on a piece every quantity is affine in ψ, and the
+    piece ends where a coordinate leaves (its weight reaches 0), enters (its gradient
+    reaches ±l1) or the root comes first. Returns (ψ*, |L|, |E|, ok); ok is False after
+    ``max_pieces`` pieces or a singular system."""
+    nL = 0
+    nE = 0
+    psi = 0.0
+    for _ in range(max_pieces):
+        f0, f1, ok = _assemble(i, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, nL, E, nE, sE,
+                               w0e, rCe, xwe, Km, Bm, b1)
+        if not ok:
+            break
+        root = -f0 / f1
+        d = 1.0 if root >= psi else -1.0
+        best = abs(root - psi)
+        kind = 0
+        which = -1
+        enter_sign = 0.0
+        for j in range(k):          # A0 coordinates still active keep their signs
+            if inL[j]:
+                continue
+            alpha, beta = _active_line(j, i, M0, PaT, Z, L, nL, E, nE, w0e, Bm)
+            slope = beta * d * sA[j]
+            if slope < 0.0:
+                t = max((alpha + beta * psi) * sA[j], 0.0) / -slope
+                if t < best:
+                    best, kind, which = t, 1, j
+        for a in range(nE):         # so do the entered candidates
+            slope = Bm[a, 1] * d * sE[a]
+            if slope < 0.0:
+                t = max((Bm[a, 0] + Bm[a, 1] * psi) * sE[a], 0.0) / -slope
+                if t < best:
+                    best, kind, which = t, 2, a
+        for b in range(nL):         # left A0: the gradient l1 sA + λ stays in [-l1, l1]
+            sj = sA[L[b]]
+            lam = (Bm[nE + b, 0] + Bm[nE + b, 1] * psi) * sj
+            slope = Bm[nE + b, 1] * d * sj
+            if slope > 0.0:
+                t = max(-lam, 0.0) / slope
+                if t < best:
+                    best, kind, which = t, 3, b
+            elif slope < 0.0:
+                t = max(lam + 2.0 * l1, 0.0) / -slope
+                if t < best:
+                    best, kind, which = t, 5, b
+        for j in range(K):          # candidates: |g_j(ψ)| stays below l1
+            if inE[j]:
+                continue
+            alpha, beta = _candidate_line(j, i, Z, S, BaT, L, nL, E, nE, rCe, Bm)
+            g = alpha + beta * psi
+            slope = beta * d
+            if slope > 0.0:
+                t = max(l1 - g, 0.0) / slope
+            elif slope < 0.0:
+                t = max(g + l1, 0.0) / -slope
+            else:
+                continue
+            if t < best:
+                best, kind, which, enter_sign = t, 4, j, 1.0 if slope > 0.0 else -1.0
+        if kind == 0:
+            return root, nL, nE, True
+        psi += d * best
+        if kind == 1:
+            L[nL] = which
+            inL[which] = True
+            nL += 1
+        elif kind == 2:
+            inE[E[which]] = False
+            nE -= 1
+            E[which] = E[nE]
+            sE[which] = sE[nE]
+        elif kind == 4:
+            E[nE] = which
+            sE[nE] = enter_sign
+            inE[which] = True
+            nE += 1
+        else:                       # back into the active set (5: with the other sign)
+            j = L[which]
+            inL[j] = False
+            nL -= 1
+            L[which] = L[nL]
+            if kind == 5:
+                _flip(j, k, K, l1, M0, Z, PaT, i, sA, w0e, rCe, xwe)
+    return psi, nL, nE, False
+
+
+@njit(cache=True, nogil=True)
+def _candidate_terms(G, Xc, XA, M0, A0, C, K, l2):
+    """Z = M0 G_A0C (k, K), S = G_CC + l2 I - G_CA0 Z (K, K) and
+    BaT = X̃_A0 Z - X̃_C (n, K) for the first K candidates C."""
+    k = A0.shape[0]
+    GAC = np.empty((k, K))
+    for a in range(k):
+        for b in range(K):
+            GAC[a, b] = G[A0[a], C[b]]
+    Z = _product(M0, GAC)
+    S = _product(-GAC.T.copy(), Z)
+    BaT = _product(XA, Z)
+    for a in range(K):
+        for b in range(K):
+            S[a, b] += G[C[a], C[b]]
+        S[a, a] += l2
+        BaT[:, a] -= Xc[:, C[a]]
+    return Z, S, BaT
+
+
+@njit(cache=True, nogil=True)
+def _watch(inside, r0, nu, xi, l1, count):
+    """The ``count`` coordinates not ``inside`` nearest to entering: largest
+    max(ν_j, ξ_j) / σ_j (σ_j = l1 - |g_j(0)|, the slack), most dangerous first."""
+    top = np.empty(count, dtype=np.int64)
+    value = np.empty(count)
+    size = 0
+    for j in range(r0.shape[0]):
+        if inside[j]:
+            continue
+        danger = max(nu[j], xi[j]) / max(l1 - abs(r0[j]), 1e-300 * l1)
+        if size == count and danger <= value[size - 1]:
+            continue
+        pos = size if size < count else count - 1
+        while pos > 0 and value[pos - 1] < danger:
+            if pos < count:
+                value[pos] = value[pos - 1]
+                top[pos] = top[pos - 1]
+            pos -= 1
+        value[pos] = danger
+        top[pos] = j
+        size = min(size + 1, count)
+    return top[:size]
+
+
+@njit(cache=True, nogil=True)
+def _outside_bounds(inside, r0, nu, xi, l1):
+    """Over the coordinates not ``inside``: the largest ν_j / σ_j and ξ_j / σ_j with the
+    slack σ_j = l1 - |g_j(0)| (inf where a slack is not positive), and how many there are."""
+    mu_nu = 0.0
+    mu_xi = 0.0
+    count = 0
+    for j in range(r0.shape[0]):
+        if inside[j] or (nu[j] == 0.0 and xi[j] == 0.0):
+            continue
+        count += 1
+        slack = l1 - abs(r0[j])
+        if slack <= 0.0:
+            return np.inf, np.inf, count
+        mu_nu = max(mu_nu, nu[j] / slack)
+        mu_xi = max(mu_xi, xi[j] / slack)
+    return mu_nu, mu_xi, count
+
+
+@njit(cache=True, nogil=True)
+def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, ok_out,
+                 Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
+    """Every leave-one-out fold of one column from its full-data solution w0 at the
+    fold penalties: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
+    whether the fold was solved into ok_out. Km (p + 1, p + 1), Bm (p + 1, 2): work space;
+    counts (5,) adds the folds ended by their first piece, the solves by active-set
+    steps (at most ``steps``), by the path and the failed ones.
+
+    1. Every fold's first piece (w0's support and signs): its root, its signs and the
+       certificate, for all folds at once; most folds end here.
+    2. The candidates C: the coordinates whose gradient exceeds l1 at the first-piece
+       root of an open fold (one product with the Gram).
+    3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), then the
+       certificate, and for the folds it does not settle an exact check of every
+       outside coordinate (one product with the design); violators join C and their
+       folds are solved again.
+    """
+    n, p = Xc.shape
+    A0 = np.flatnonzero(w0)
+    k = A0.shape[0]
+    w0A = w0[A0].copy()
+    s0 = np.sign(w0A)
+    H = np.empty((k, k))
+    for a in range(k):
+        for b in range(k):
+            H[a, b] = G[A0[a], A0[b]]
+        H[a, a] += l2
+    M0 = np.ascontiguousarray(np.linalg.inv(H)) if k else np.zeros((0, 0))
+    XA = np.empty((n, k))
+    for a in range(k):
+        XA[:, a] = Xc[:, A0[a]]
+    PaT = _product(XA, M0)
+    qa = np.zeros(n)
+    xw = np.zeros(n)
+    pn = np.zeros(n)
+    for r in range(n):
+        for a in range(k):
+            qa[r] += PaT[r, a] * XA[r, a]
+            xw[r] += XA[r, a] * w0A[a]
+            pn[r] += PaT[r, a] * PaT[r, a]
+    r0 = c.copy()
+    for a in range(k):
+        r0 -= G[A0[a]] * w0A[a]
+    inside = np.zeros(p, dtype=np.bool_)
+    inside[A0] = True
+    C = np.empty(p, dtype=np.int64)
+    K = 0
+    Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
+    rC0 = np.zeros(0)
+    # 1. first pieces: with no candidates, then with the coordinates nearest to entering
+    todo = np.arange(n)
+    nt = n
+    n_far = 0                       # open folds that the outside bound did not settle
+    for attempt in range(2):
+        mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+        open_ = 0
+        n_far = 0
+        for f in range(nt):
+            i = todo[f]
+            f1 = 1.0 - kappa * qa[i]
+            psi = kappa * (xw[i] - e[i]) / f1
+            good = f1 > 0.0
+            for a in range(k):
+                if (w0A[a] + psi * PaT[i, a]) * s0[a] <= 0.0:
+                    good = False
+            for j in range(K):
+                if abs(rC0[j] - psi * BaT[i, j]) > l1 * (1.0 + MARGIN):
+                    good = False
+            if good and n_out:
+                rho = abs(psi) * np.sqrt(max(qa[i] - l2 * pn[i], 0.0))
+                if abs(psi) * mu_xi + rho * mu_nu >= 1.0 - MARGIN:
+                    good = False
+                    n_far += 1
+            if good:
+                psi_out[i] = psi
+                nnz_out[i] = k
+                ok_out[i] = True
+            else:
+                todo[open_] = i
+                open_ += 1
+        nt = open_
+        if nt == 0 or attempt:
+            break
+        C[:] = 0
+        watch = _watch(inside, r0, nu, xi, l1, p - k if p - k <= ALL_CANDIDATES else WATCH)
+        K = watch.shape[0]
+        C[:K] = watch
+        inside[watch] = True
+        Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
+        rC0 = r0[watch].copy()
+    counts[0] += n - nt
+    if nt == 0:
+        return
+    # 2. more candidates: outside coordinates whose gradient exceeds l1 at the
+    # first-piece root of an open fold
+    if n_far:
+        psi1 = np.empty(nt)
+        PF = np.empty((k, nt))
+        for f in range(nt):
+            i = todo[f]
+            psi1[f] = kappa * (xw[i] - e[i]) / (1.0 - kappa * qa[i])
+            PF[:, f] = PaT[i]
+        GA = np.empty((k, p))
+        for a in range(k):
+            GA[a] = G[A0[a]]
+        D = _product(GA.T.copy(), PF)                                 # (p, nt)
+        K0 = K
+        for j in range(p):
+            if inside[j]:
+                continue
+            for f in range(nt):
+                g = r0[j] + psi1[f] * (Xc[todo[f], j] - D[j, f])
+                if abs(g) > l1 * (1.0 + MARGIN):
+                    C[K] = j
+                    K += 1
+                    inside[j] = True
+                    break
+        if K > K0:
+            Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
+            rC0 = r0[C[:K]].copy()
+            mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+    # 3. the open folds
+    kk = max(k, 1)
+    L = np.empty(kk, dtype=np.int64)
+    L2 = np.empty(kk, dtype=np.int64)
+    flips = np.empty(kk, dtype=np.int64)
+    inL = np.zeros(kk, dtype=np.bool_)
+    sA = np.empty(kk)
+    w0e = np.empty(kk)
+    E = np.empty(p, dtype=np.int64)
+    E2 = np.empty(p, dtype=np.int64)
+    inE = np.zeros(p, dtype=np.bool_)
+    sE = np.empty(p)
+    sE2 = np.empty(p)
+    rCe = np.empty(p)
+    xwe = np.empty(1)
+    b1 = np.empty(p + 1)
+    dw = np.empty(k)
+    while nt:
+        Q = np.zeros((nt, n))
+        check = np.empty(nt, dtype=np.int64)
+        nc = 0
+        for f in range(nt):
+            i = todo[f]
+            _reset(k, K, s0, w0A, rC0, xw[i], L, inL, 0, E, inE, 0, sA, w0e, rCe, xwe)
+            psi, nL, nE, ok = _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT,
+                                               e[i], L, inL, E, inE, sE, sA, w0e, rCe, xwe,
+                                               Km, Bm, b1, L2, E2, sE2, flips, steps)
+            counts[1] += ok
+            if not ok:
+                _reset(k, K, s0, w0A, rC0, xw[i], L, inL, nL, E, inE, nE, sA, w0e, rCe, xwe)
+                psi, nL, nE, ok = _fold_path(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT,
+                                             e[i], L, inL, E, inE, sE, sA, w0e, rCe, xwe,
+                                             Km, Bm, b1, max_pieces)
+                counts[2] += ok
+                counts[3] += not ok
+            for b in range(nL):
+                inL[L[b]] = False
+            for a in range(nE):
+                inE[E[a]] = False
+            ok_out[i] = ok
+            if not ok:
+                continue
+            psi_out[i] = psi
+            nnz_out[i] = k - nL + nE
+            if not n_out:
+                continue
+            # q = X̃ (w - w0): how far every outside coordinate's gradient moved
+            for a in range(k):
+                dw[a] = w0e[a] - w0A[a] + psi * PaT[i, a]
+            for a in range(nE):
+                xa = Bm[a, 0] + Bm[a, 1] * psi
+                for r in range(k):
+                    dw[r] -= Z[r, E[a]] * xa
+                for r in range(n):
+                    Q[f, r] += Xc[r, C[E[a]]] * xa
+            for b in range(nL):
+                lam = Bm[nE + b, 0] + Bm[nE + b, 1] * psi
+                for r in range(k):
+                    dw[r] -= M0[r, L[b]] * lam
+            rho = 0.0
+            for r in range(n):
+                v = Q[f, r]
+                for a in range(k):
+                    v += XA[r, a] * dw[a]
+                Q[f, r] = v
+                rho += v * v
+            if abs(psi) * mu_xi + np.sqrt(rho) * mu_nu >= 1.0 - MARGIN:
+                check[nc] = f
+                nc += 1
+        if nc == 0:
+            return
+        # the folds the bound did not settle: exact gradients of the outside coordinates
+        QF = np.empty((n, nc))
+        for t in range(nc):
+            QF[:, t] = Q[check[t]]
+        R = _product(XcT, QF)                                          # (p, nc)
+        added = np.zeros(p, dtype=np.bool_)
+        redo = 0
+        for t in range(nc):
+            i = todo[check[t]]
+            bad = False
+            for j in range(p):
+                if inside[j]:
+                    continue
+                g = r0[j] + psi_out[i] * Xc[i, j] - R[j, t]
+                if abs(g) > l1 * (1.0 + MARGIN):
+                    bad = True
+                    if not added[j]:
+                        added[j] = True
+                        C[K] = j
+                        K += 1
+            if bad:
+                todo[redo] = i
+                redo += 1
+                ok_out[i] = False
+        nt = redo
+        if nt:
+            inside |= added
+            Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
+            rC0 = r0[C[:K]].copy()
+            mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+
+
+@njit(cache=True, nogil=True)
+def diagonal_folds(h, Xc, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_iter=200):
+    """Every leave-one-out fold of one column when the full-data Gram is diagonal (PCA
+    scores fit on all rows, the paper's XLS-R recipe): h (p,) its diagonal plus l2.
+
+    For fixed ψ the fold's optimality conditions separate,
+    w_j(ψ) = soft(c_j + ψ a_j, l1) / h_j, so f(ψ) = ψ - κ(a'w(ψ) - e) is piecewise linear
+    and increasing, and Newton steps kept inside a bracket (bisection otherwise) end on
+    its exact root: the step from a point whose signs the next point shares lands on it.
+    """
+    n, p = Xc.shape
+    status = np.zeros(p, dtype=np.int8)
+    hinv = 1.0 / h
+    for i in range(n):
+        psi = 0.0
+        lo = -np.inf
+        hi = np.inf
+        newton = False
+        for _ in range(max_iter):
+            f = psi + kappa * e[i]
+            fp = 1.0
+            same = True
+            count = 0
+            for j in range(p):
+                a = Xc[i, j]
+                z = c[j] + psi * a
+                st = 1 if z > l1 else (-1 if z < -l1 else 0)
+                if st != status[j]:
+                    same = False
+                    status[j] = st
+                if st:
+                    count += 1
+                    f -= kappa * a * (z - st * l1) * hinv[j]
+                    fp -= kappa * a * a * hinv[j]
+            if f == 0.0 or (newton and same):
+                psi_out[i] = psi
+                nnz_out[i] = count
+                ok_out[i] = True
+                break
+            if f < 0.0:
+                lo = psi
+            else:
+                hi = psi
+            step = psi - f / fp
+            newton = (lo < step < hi) or not (np.isfinite(lo) and np.isfinite(hi))
+            psi = step if newton else 0.5 * (lo + hi)
+
+
+@njit(cache=True, nogil=True)
+def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_pieces):
+    """:func:`full_solution` and :func:`column_folds` (or :func:`diagonal_folds`) for
+    every column.
+
+    CT (m, p) cross-products X̃'ỹ and ET (m, n) centred targets, one row per column.
+    Returns ψ* (m, n), non-zero counts (m, n), solved flags (m, n) and the counts of
+    :func:`column_folds` (the last one: folds solved in one dimension).
+    """
+    n, p = Xc.shape
+    m = CT.shape[0]
+    XcT = np.ascontiguousarray(Xc.T)
+    psi = np.zeros((m, n))
+    nnz = np.zeros((m, n), dtype=np.int64)
+    ok = np.zeros((m, n), dtype=np.bool_)
+    Km = np.empty((p + 1, p + 1))
+    Bm = np.empty((p + 1, 2))
+    counts = np.zeros(5, dtype=np.int64)
+    h = np.diag(G) + l2
+    for col in range(m):
+        if diagonal:
+            diagonal_folds(h, Xc, CT[col], ET[col], l1, kappa, psi[col], nnz[col], ok[col])
+            counts[4] += n
+            continue
+        w0, converged = full_solution(G, CT[col], l1, l2)
+        if converged:
+            column_folds(G, Xc, XcT, nu, xi, CT[col], ET[col], w0, l1, l2, kappa,
+                         psi[col], nnz[col], ok[col], Km, Bm, counts, steps, max_pieces)
+    return psi, nnz, ok, counts
+
+
+def loo_enet(X, Y, alpha, l1_ratio, diagonal=None, steps=STEPS, max_pieces=MAX_PIECES):
+    """Leave-one-row-out ElasticNet predictions of every column of Y (unit weights).
+
+    X : (n, p); Y : (n, m). Minimises scikit-learn's ElasticNet objective with an
+    intercept on each training set; needs l1_ratio < 1 (a ridge part). ``diagonal``:
+    solve by :func:`diagonal_folds` (default: when the centred Gram is diagonal);
+    ``steps``: active-set steps per fold before the path takes over. Returns
+    (pred (n, m), nonzero (n, m) coefficients per fold, solved (n, m), counts (5,) of
+    :func:`all_columns`): folds not solved (a singular system or a path longer than
+    ``max_pieces``; rare) are left for the caller.
+    """
+    if not (alpha > 0 and 0 < l1_ratio < 1):
+        raise ValueError(f"the leave-one-out path needs alpha > 0 and 0 < l1_ratio < 1, got "
+                         f"alpha={alpha!r}, l1_ratio={l1_ratio!r}")
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    n = X.shape[0]
+    Xc = np.ascontiguousarray(X - X.mean(0))
+    Yc = Y - Y.mean(0)
+    G = Xc.T @ Xc
+    l1 = alpha * l1_ratio * (n - 1)
+    l2 = alpha * (1.0 - l1_ratio) * (n - 1)
+    if diagonal is None:
+        off = np.abs(G - np.diag(G.diagonal())).max(initial=0.0)
+        diagonal = off <= 1e-12 * max(np.abs(G.diagonal()).max(initial=0.0), 1e-300)
+    nu, xi = np.sqrt(np.maximum(G.diagonal(), 0.0)), np.abs(Xc).max(0)
+    pred = np.empty_like(Y)
+    nonzero = np.empty(Y.shape, dtype=np.int64)
+    solved = np.empty(Y.shape, dtype=bool)
+    counts = np.zeros(5, dtype=np.int64)
+    for lo in range(0, Y.shape[1], COLUMN_BLOCK):            # bounded memory
+        cols = slice(lo, lo + COLUMN_BLOCK)
+        CT = np.ascontiguousarray((Xc.T @ Yc[:, cols]).T)
+        psi, nnz, ok, c = all_columns(G, Xc, nu, xi, CT, np.ascontiguousarray(Yc[:, cols].T),
+                                      l1, l2, n / (n - 1), bool(diagonal), steps, max_pieces)
+        pred[:, cols] = Y[:, cols] + psi.T
+        nonzero[:, cols], solved[:, cols] = nnz.T, ok.T
+        counts += c
+    return pred, nonzero, solved, counts

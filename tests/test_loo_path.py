@@ -1,0 +1,98 @@
+"""The compiled leave-one-row-out ElasticNet path against scikit-learn."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import ElasticNet
+from sklearn.model_selection import LeaveOneOut, cross_val_predict
+
+from hgrecon.encoding import elasticnet as enet_mod
+from hgrecon.encoding.elasticnet import enet_loo
+from hgrecon.encoding.kernel import pca_reduce
+from hgrecon.encoding.loo_path import loo_enet
+
+
+def data(n=30, p=20, q=6, seed=0, scale=2.0, offset=5.0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)) * rng.uniform(0.2, scale, p) + offset
+    Y = X[:, :3] @ rng.normal(size=(3, q)) * 0.5 + rng.normal(size=(n, q)) + rng.uniform(5, 50, q)
+    return X, Y
+
+
+def sklearn_loo(X, Y, alpha, l1_ratio):
+    model = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-13, max_iter=500_000)
+    return cross_val_predict(model, X, Y, cv=LeaveOneOut())
+
+
+def sklearn_nonzero(X, Y, alpha, l1_ratio):
+    model = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-13, max_iter=500_000)
+    return np.array([(model.fit(np.delete(X, i, 0), np.delete(Y, i, 0)).coef_ != 0).sum(1)
+                     for i in range(len(X))])
+
+
+@pytest.mark.parametrize("steps", [8, 0])         # active-set steps, or the path alone
+@pytest.mark.parametrize("alpha,l1_ratio,p,seed", [
+    (1.0, 0.5, 25, 0),          # the paper's penalty: mostly the intercept model
+    (0.05, 0.5, 12, 0), (0.3, 0.2, 40, 0), (0.2, 0.9, 15, 1),
+    (0.01, 0.5, 80, 3),         # supports larger than the training rows, changing every fold
+    (0.001, 0.5, 60, 1),        # coordinates that leave and come back with the other sign
+])
+def test_folds_equal_sklearn(alpha, l1_ratio, p, seed, steps):
+    X, Y = data(p=p, seed=seed)
+    pred, nonzero, solved, counts = loo_enet(X, Y, alpha, l1_ratio, steps=steps)
+    assert solved.all() and counts[3] == 0
+    np.testing.assert_allclose(pred, sklearn_loo(X, Y, alpha, l1_ratio), rtol=1e-7, atol=1e-7)
+    np.testing.assert_array_equal(nonzero, sklearn_nonzero(X, Y, alpha, l1_ratio))
+    if steps == 0:
+        assert counts[1] == 0 and counts[2] > 0
+
+
+def test_zero_solutions_are_the_training_mean():
+    """alpha = 1 on small unscaled features zeroes every coefficient in every fold: the
+    prediction is the training mean, and only the first pieces are needed."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 30)) * 0.01
+    Y = rng.normal(size=(40, 5)) + 10
+    pred, nonzero, solved, counts = loo_enet(X, Y, 1.0, 0.5)
+    expected = (Y.sum(0) - Y) / 39
+    np.testing.assert_allclose(pred, expected, rtol=1e-12)
+    assert solved.all() and (nonzero == 0).all() and counts[0] == 40 * 5
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.05])
+def test_pca_scores_in_one_dimension_equal_the_general_path(alpha):
+    """PCA scores fit on all rows (the paper's XLS-R recipe): the diagonal Gram is
+    detected and solved in one dimension; the general path and sklearn agree."""
+    rng = np.random.default_rng(4)
+    raw = rng.normal(size=(40, 8)) @ rng.normal(size=(8, 200)) * np.linspace(3, 0.1, 200)
+    (X,) = pca_reduce(raw + rng.normal(size=(40, 200)), 0.95)
+    Y = X[:, :4] @ rng.normal(size=(4, 6)) * 0.3 + rng.normal(size=(40, 6)) * 2 + 20
+    one_d = loo_enet(X, Y, alpha, 0.5)
+    general = loo_enet(X, Y, alpha, 0.5, diagonal=False)
+    assert one_d[3][4] == 40 * 6 and general[3][4] == 0
+    np.testing.assert_allclose(one_d[0], sklearn_loo(X, Y, alpha, 0.5), rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(general[0], one_d[0], rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(general[1], one_d[1])
+    assert one_d[1].mean() > 1
+
+
+def test_enet_loo_updates_the_folds_the_path_leaves(monkeypatch):
+    """Folds the compiled path does not solve are solved by the batched engine."""
+    X, Y = data(p=40, seed=2)
+
+    def partly(*args, **kwargs):
+        pred, nonzero, solved, counts = loo_enet(*args, **kwargs)
+        solved[::3, ::2] = False
+        pred[~solved] = np.nan
+        nonzero[~solved] = -1
+        return pred, nonzero, solved, counts
+
+    monkeypatch.setattr(enet_mod, "loo_enet", partly)
+    pred, nonzero = enet_loo(X, Y, [np.array([i]) for i in range(30)], 0.05, 0.5, tol=1e-12)
+    np.testing.assert_allclose(pred, sklearn_loo(X, Y, 0.05, 0.5), rtol=1e-7, atol=1e-7)
+    np.testing.assert_array_equal(nonzero, sklearn_nonzero(X, Y, 0.05, 0.5))
+
+
+def test_only_a_ridge_part_is_accepted():
+    X, Y = data()
+    with pytest.raises(ValueError, match="0 < l1_ratio < 1"):
+        loo_enet(X, Y, 1.0, 1.0)
