@@ -646,6 +646,7 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
     dw = np.empty(k)
     while nt:
         Q = np.zeros((nt, n))
+        DW = np.zeros((nt, k + K))           # w - w0 on A0 and C, for the exact checks
         check = np.empty(nt, dtype=np.int64)
         nc = 0
         for f in range(nt):
@@ -678,6 +679,7 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
                 dw[a] = w0e[a] - w0A[a] + psi * PaT[i, a]
             for a in range(nE):
                 xa = Bm[a, 0] + Bm[a, 1] * psi
+                DW[f, k + E[a]] = xa
                 for r in range(k):
                     dw[r] -= Z[r, E[a]] * xa
                 for r in range(n):
@@ -686,6 +688,7 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
                 lam = Bm[nE + b, 0] + Bm[nE + b, 1] * psi
                 for r in range(k):
                     dw[r] -= M0[r, L[b]] * lam
+            DW[f, :k] = dw
             rho = 0.0
             for r in range(n):
                 v = Q[f, r]
@@ -698,36 +701,62 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
                 nc += 1
         if nc == 0:
             return
-        # the folds the bound did not settle: exact gradients of the outside coordinates
-        QF = np.empty((n, nc))
-        for t in range(nc):
-            QF[:, t] = Q[check[t]]
-        R = _product(XcT, QF)                                          # (p, nc)
-        added = np.zeros(p, dtype=np.bool_)
-        redo = 0
-        for t in range(nc):
-            i = todo[check[t]]
-            bad = False
-            for j in range(p):
-                if inside[j]:
-                    continue
-                g = r0[j] + psi_out[i] * Xc[i, j] - R[j, t]
-                if abs(g) > l1 * (1.0 + MARGIN):
-                    bad = True
-                    if not added[j]:
-                        added[j] = True
-                        C[K] = j
-                        K += 1
-            if bad:
-                todo[redo] = i
-                redo += 1
-                ok_out[i] = False
+        redo, K = _exact_check(G, Xc, XcT, A0, C, K, inside, r0, l1, todo, check[:nc], Q, DW,
+                               psi_out, ok_out)
         nt = redo
         if nt:
-            inside |= added
+            inside[C[:K]] = True
             Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
             rC0 = r0[C[:K]].copy()
             mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+
+
+@njit(cache=True, nogil=True)
+def _exact_check(G, Xc, XcT, A0, C, K, inside, r0, l1, todo, check, Q, DW, psi_out, ok_out):
+    """Exact gradients of the coordinates not ``inside`` at the solutions of the folds
+    todo[check] (Q: their X̃ (w - w0), DW: w - w0 on A0 and C), through the Gram's rows
+    A0 and C or through the design, whichever is smaller. Violators join C (not yet
+    ``inside``); the folds with violators move to the front of todo and are marked
+    unsolved. Returns (how many, K)."""
+    n, p = Xc.shape
+    k = A0.shape[0]
+    nc = check.shape[0]
+    if k + K < n:
+        GU = np.empty((p, k + K))
+        for a in range(k):
+            GU[:, a] = G[A0[a]]
+        for a in range(K):
+            GU[:, k + a] = G[C[a]]
+        DF = np.empty((k + K, nc))
+        for t in range(nc):
+            DF[:, t] = DW[check[t]]
+        R = _product(GU, DF)                                          # (p, nc)
+    else:
+        QF = np.empty((n, nc))
+        for t in range(nc):
+            QF[:, t] = Q[check[t]]
+        R = _product(XcT, QF)
+    added = np.zeros(p, dtype=np.bool_)
+    K1 = K
+    redo = 0
+    for t in range(nc):
+        i = todo[check[t]]
+        bad = False
+        for j in range(p):
+            if inside[j]:
+                continue
+            g = r0[j] + psi_out[i] * Xc[i, j] - R[j, t]
+            if abs(g) > l1 * (1.0 + MARGIN):
+                bad = True
+                if not added[j]:
+                    added[j] = True
+                    C[K1] = j
+                    K1 += 1
+        if bad:
+            todo[redo] = i
+            redo += 1
+            ok_out[i] = False
+    return redo, K1
 
 
 @njit(cache=True, nogil=True)
