@@ -12,14 +12,16 @@ The path starts at ψ = 0 from w0, the full-data solution at the fold penalties,
 every fold of a column shares.
 
 On a piece of the path the active set is w0's support A0 less the coordinates L that
-left it, plus the coordinates E that entered from a candidate set C. Eliminating A0 with
-M0 = (G_A0A0 + l2 I)^-1 leaves a (|E| + |L|)-square system whose entries are read from
-matrices computed once per column by BLAS products (M0, M0 X̃_A0', M0 G_A0C and their
-products with X̃ and G), so a fold costs O(pieces × ((|A0| + |C|)(|E| + |L|) + (|E| +
-|L|)^3)) instead of a refit. C starts empty and grows by the coordinates that violate
-the optimality conditions at a fold's solution; the others are certified by the bound
-|g_j(ψ) - g_j(0)| <= |ψ| max_i |x̃_ij| + ||x̃_j|| ||X̃ (w - w0)|| or checked exactly
-(O(n) each, in order of least slack). The path is exact: no tolerance but rounding.
+left it, plus the coordinates E that entered from a candidate set C, and eliminating A0
+with M0 = (G_A0A0 + l2 I)^-1 leaves a (|E| + |L|)-square system whose entries are read
+from matrices computed once per column by BLAS products (M0, M0 X̃_A0', M0 G_A0C and
+their products with X̃ and G). Per column (:func:`column_folds`): every fold's first
+piece (w0's support) at once; C = the WATCH coordinates nearest to entering, and those
+that exceed l1 at a first-piece root; the folds whose support changes by active-set
+steps on those small systems (or the path, piece by piece, where the steps cycle);
+the coordinates outside C certified by |g_j(ψ) - g_j(0)| <= |ψ| max_i |x̃_ij|
++ ||x̃_j|| ||X̃ (w - w0)|| or checked exactly (one product per column), violators
+joining C. The solution is exact: no tolerance but rounding.
 """
 
 import numpy as np
@@ -176,15 +178,6 @@ def _product(A, B):
     if A.shape[0] == 0 or A.shape[1] == 0 or B.shape[1] == 0:
         return np.zeros((A.shape[0], B.shape[1]))
     return np.ascontiguousarray(A) @ np.ascontiguousarray(B)
-
-
-class _Fold:
-    """Names of the per-fold state arrays (documentation only; numba passes them one by
-    one): L (k,) the A0 coordinates that left and inL their mask; E (K,) the candidates
-    that entered, inE their mask and sE their signs; sA (k,) the signs of A0 on the
-    current piece; w0e (k,) and rCe (K,) w0 and the candidate gradients g_C(0) for the
-    right-hand sides c - l1 sA (they differ from the column's where a coordinate came
-    back with the other sign); xwe (1,) a'w0 likewise."""
 
 
 @njit(cache=True, nogil=True)
