@@ -508,13 +508,13 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
     steps (at most ``steps``), by the path and the failed ones.
 
     1. Every fold's first piece (w0's support and signs): its root, its signs and the
-       certificate, for all folds at once; most folds end here.
-    2. The candidates C: the coordinates whose gradient exceeds l1 at the first-piece
+       certificate; most folds end here. The others are tried again with the candidates
+       C = the WATCH coordinates nearest to entering (or all, when p - k is small).
+    2. More candidates: the coordinates whose gradient exceeds l1 at the first-piece
        root of an open fold (one product with the Gram).
     3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), then the
-       certificate, and for the folds it does not settle an exact check of every
-       outside coordinate (one product with the design); violators join C and their
-       folds are solved again.
+       certificate, and for the folds it does not settle :func:`_exact_check`;
+       violators join C and their folds are solved again.
     """
     n, p = Xc.shape
     A0 = np.flatnonzero(w0)
@@ -582,7 +582,6 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
         nt = open_
         if nt == 0 or attempt:
             break
-        C[:] = 0
         watch = _watch(inside, r0, nu, xi, l1, p - k if p - k <= ALL_CANDIDATES else WATCH)
         K = watch.shape[0]
         C[:K] = watch
