@@ -197,18 +197,16 @@ def _enet_loo_path(X, Y, folds, alpha, l1_ratio, tol):
     check_penalty(alpha, l1_ratio)
     Y = np.asarray(Y, dtype=float)
     pred, nnz, solved, _ = loo_enet(X, Y, alpha, l1_ratio)
-    rows = np.array([t[0] for t in folds])
-    nonzero = nnz[rows]
     cols = np.flatnonzero(~solved.all(0))
     if len(cols):
         bad = np.flatnonzero(~solved[:, cols].all(1))
         splits = [(np.setdiff1d(np.arange(len(Y)), [r]), np.array([r])) for r in bad]
         preds, counts = enet_cv(X, Y[:, cols], splits, alpha, l1_ratio, tol=tol)
         for r, p, c in zip(bad, preds, counts):
-            pred[r, cols] = np.where(solved[r, cols], pred[r, cols], p[0])
-            nonzero[np.flatnonzero(rows == r), cols] = np.where(solved[r, cols],
-                                                                 nnz[r, cols], c)
-    return pred, nonzero
+            redo = cols[~solved[r, cols]]
+            pred[r, redo] = p[0][~solved[r, cols]]
+            nnz[r, redo] = c[~solved[r, cols]]
+    return pred, nnz[[t[0] for t in folds]]
 
 
 def _enet_refit(X, Y, splits, alpha, l1_ratio, tol, backend):

@@ -600,10 +600,7 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
             i = todo[f]
             psi1[f] = kappa * (xw[i] - e[i]) / (1.0 - kappa * qa[i])
             PF[:, f] = PaT[i]
-        GA = np.empty((k, p))
-        for a in range(k):
-            GA[a] = G[A0[a]]
-        D = _product(GA.T.copy(), PF)                                 # (p, nt)
+        D = _product(_gram_columns(G, A0, C, 0), PF)                  # (p, nt)
         K0 = K
         for j in range(p):
             if inside[j]:
@@ -704,6 +701,18 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
 
 
 @njit(cache=True, nogil=True)
+def _gram_columns(G, A0, C, K):
+    """(p, |A0| + K) the Gram's columns A0, then the first K candidates C."""
+    k = A0.shape[0]
+    out = np.empty((G.shape[0], k + K))
+    for a in range(k):
+        out[:, a] = G[A0[a]]              # G is symmetric: its rows are its columns
+    for a in range(K):
+        out[:, k + a] = G[C[a]]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _exact_check(G, Xc, XcT, A0, C, K, inside, r0, l1, todo, check, Q, DW, psi_out, ok_out):
     """Exact gradients of the coordinates not ``inside`` at the solutions of the folds
     todo[check] (Q: their X̃ (w - w0), DW: w - w0 on A0 and C), through the Gram's rows
@@ -714,15 +723,10 @@ def _exact_check(G, Xc, XcT, A0, C, K, inside, r0, l1, todo, check, Q, DW, psi_o
     k = A0.shape[0]
     nc = check.shape[0]
     if k + K < n:
-        GU = np.empty((p, k + K))
-        for a in range(k):
-            GU[:, a] = G[A0[a]]
-        for a in range(K):
-            GU[:, k + a] = G[C[a]]
         DF = np.empty((k + K, nc))
         for t in range(nc):
             DF[:, t] = DW[check[t]]
-        R = _product(GU, DF)                                          # (p, nc)
+        R = _product(_gram_columns(G, A0, C, K), DF)                  # (p, nc)
     else:
         QF = np.empty((n, nc))
         for t in range(nc):
