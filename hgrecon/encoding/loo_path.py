@@ -36,6 +36,10 @@ COLUMN_BLOCK = 4096
 STEPS = 8
 #: Relative margin of the certificate and of the optimality checks.
 MARGIN = 1e-10
+#: The limit of the coordinates the optimality checks skip (finite: fastmath).
+HUGE = 1e300
+#: Coordinates bounded together before they are checked one by one.
+SCREEN_BLOCK = 64
 #: Candidates per column from the start: the coordinates nearest to entering ...
 WATCH = 16
 #: ... or all coordinates off the support when there are at most this many.
@@ -81,24 +85,31 @@ def _soft(z, threshold):
 
 
 @njit(cache=True, nogil=True)
-def _descent(G, c, l1, l2, w, r, max_sweeps=1000, tol=1e-7):
+def _descent(G, c, l1, l2, w, r, max_sweeps=5, tol=1e-2):
     """Coordinate descent of ½ w'(G + l2 I)w - c'w + l1 ||w||_1 from w (updated in
-    place, r = c - G w kept with it) on a working set that starts as the coordinates
-    with |r_j| > l1 or w_j != 0 and grows by the violators of the optimality
-    conditions, until the largest change of a sweep is below ``tol`` x the largest
-    weight and nothing violates."""
+    place, r = c - G w kept with it) on a working set: the coordinates with
+    |r_j| > l1 or w_j != 0, at most ``max_sweeps`` sweeps or until the largest change of
+    a sweep is below ``tol`` x the largest weight, then the working set again, until
+    nothing outside it violates the optimality conditions. Only a start for the exact
+    steps of :func:`full_solution`."""
     p = c.shape[0]
+    ws = np.empty(p, dtype=np.int64)
     for _ in range(p + 1):
-        ws = np.flatnonzero((w != 0.0) | (np.abs(r) > l1))
-        m = ws.shape[0]
+        m = 0
+        for j in range(p):
+            if w[j] != 0.0 or abs(r[j]) > l1:
+                ws[m] = j
+                m += 1
         if m == 0:
             return
         Gw = np.empty((m, m))
+        rw = np.empty(m)
+        ww = np.empty(m)
         for a in range(m):
             for b in range(m):
                 Gw[a, b] = G[ws[a], ws[b]]
-        rw = r[ws].copy()
-        ww = w[ws].copy()
+            rw[a] = r[ws[a]]
+            ww[a] = w[ws[a]]
         for _ in range(max_sweeps):
             change = 0.0
             big = 0.0
@@ -115,20 +126,32 @@ def _descent(G, c, l1, l2, w, r, max_sweeps=1000, tol=1e-7):
             if change <= tol * big:
                 break
         for a in range(m):
-            if ww[a] != w[ws[a]]:
-                r -= G[ws[a]] * (ww[a] - w[ws[a]])
-                w[ws[a]] = ww[a]
-        if not ((w == 0.0) & (np.abs(r) > l1)).any():
+            _axpy(w[ws[a]] - ww[a], G[ws[a]], r)
+            w[ws[a]] = ww[a]
+        violated = False
+        for j in range(p):
+            if w[j] == 0.0 and abs(r[j]) > l1:
+                violated = True
+                break
+        if not violated:
             return
+
+
+@njit(cache=True, nogil=True)
+def _axpy(a, x, y):
+    """y += a x in place (nothing when a is 0)."""
+    if a != 0.0:
+        for j in range(y.shape[0]):
+            y[j] += a * x[j]
 
 
 @njit(cache=True, nogil=True)
 def full_solution(G, c, l1, l2, max_iter=200):
     """Exact ElasticNet of one column from its moments: minimises
-    ½ w'(G + l2 I)w - c'w + l1 ||w||_1. Coordinate descent finds the support, then
-    feature-sign steps (Lee et al. 2007: an exact solve on the active set with its signs,
-    cut at the first sign change; else the largest violator enters) end on the exact
-    optimum. Returns (w (p,), converged)."""
+    ½ w'(G + l2 I)w - c'w + l1 ||w||_1. A few sweeps of coordinate descent find the
+    support, then feature-sign steps (Lee et al. 2007: an exact solve on the active set
+    with its signs, cut at the first sign change; else every violator enters) end on the
+    exact optimum. Returns (w (p,), converged)."""
     p = c.shape[0]
     w = np.zeros(p)
     if not (np.abs(c) > l1).any():
@@ -136,9 +159,13 @@ def full_solution(G, c, l1, l2, max_iter=200):
     r = c.copy()
     _descent(G, c, l1, l2, w, r)
     sign = np.sign(w)
+    A = np.empty(p, dtype=np.int64)
     for _ in range(max_iter):
-        A = np.flatnonzero(sign)
-        k = A.shape[0]
+        k = 0
+        for j in range(p):
+            if sign[j] != 0.0:
+                A[k] = j
+                k += 1
         H = np.empty((k, k))
         rhs = np.empty(k)
         for a in range(k):
@@ -161,14 +188,14 @@ def full_solution(G, c, l1, l2, max_iter=200):
             continue
         r[:] = c
         for a in range(k):
-            r -= G[A[a]] * w[A[a]]
-        worst, enter = l1 * (1.0 + MARGIN), -1
+            _axpy(-w[A[a]], G[A[a]], r)
+        entered = False
         for j in range(p):
-            if sign[j] == 0.0 and abs(r[j]) > worst:
-                worst, enter = abs(r[j]), j
-        if enter < 0:
+            if sign[j] == 0.0 and abs(r[j]) > l1 * (1.0 + MARGIN):
+                sign[j] = 1.0 if r[j] > 0.0 else -1.0
+                entered = True
+        if not entered:
             return w, True
-        sign[enter] = np.sign(r[enter])
     return w, False
 
 
@@ -461,6 +488,8 @@ def _watch(inside, r0, nu, xi, l1, count):
     top = np.empty(count, dtype=np.int64)
     value = np.empty(count)
     size = 0
+    if count == 0:
+        return top
     for j in range(r0.shape[0]):
         if inside[j]:
             continue
@@ -498,8 +527,66 @@ def _outside_bounds(inside, r0, nu, xi, l1):
     return mu_nu, mu_xi, count
 
 
+@njit(cache=True, nogil=True, fastmath=True)
+def _dot(u, v):
+    """u'v, reassociated (vectorised); only the optimality checks use it."""
+    total = 0.0
+    for r in range(u.shape[0]):
+        total += u[r] * v[r]
+    return total
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _reach(ax, nu, limit, apsi, rho):
+    """Σ_j max(|ψ| |x̃_ij| + ||x̃_j|| ρ - limit_j, 0) over a block (ax: |x̃_i| there;
+    vectorised): 0 when no coordinate of the block can have reached its limit."""
+    total = 0.0
+    for j in range(ax.shape[0]):
+        total += max(apsi * ax[j] + nu[j] * rho - limit[j], 0.0)
+    return total
+
+
 @njit(cache=True, nogil=True)
-def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, ok_out,
+def _screen(i, psi, q, limit, r0, Xc, XcT, AX, nu, l1, C, K, added):
+    """Exact optimality check of fold i's solution (ψ, q = X̃ (w - w0)) on the coordinates
+    off the support and the candidates: g_j(ψ) = g_j(0) + ψ x̃_ij - x̃_j'q is computed
+    only where |ψ x̃_ij| + ||x̃_j|| ||q|| reaches limit_j, the slack l1 - |g_j(0)| less
+    the margin (HUGE for the coordinates not to check), bounded first for all and then
+    per block of SCREEN_BLOCK coordinates (AX = |X̃|). Violators not yet ``added`` join C. Returns
+    (violated, K)."""
+    p = Xc.shape[1]
+    rho = np.sqrt(_dot(q, q))
+    bad = False
+    if _reach(AX[i], nu, limit, abs(psi), rho) == 0.0:
+        return False, K
+    for lo in range(0, p, SCREEN_BLOCK):
+        hi = min(lo + SCREEN_BLOCK, p)
+        if _reach(AX[i, lo:hi], nu[lo:hi], limit[lo:hi], abs(psi), rho) == 0.0:
+            continue
+        for j in range(lo, hi):
+            d = psi * Xc[i, j]
+            if abs(d) + nu[j] * rho < limit[j]:
+                continue
+            if abs(r0[j] + d - _dot(XcT[j], q)) > l1 * (1.0 + MARGIN):
+                bad = True
+                if not added[j]:
+                    added[j] = True
+                    C[K] = j
+                    K += 1
+    return bad, K
+
+
+@njit(cache=True, nogil=True)
+def _rows(M, index, count):
+    """(count, M.shape[1]) the rows index[:count] of M."""
+    out = np.empty((count, M.shape[1]))
+    for a in range(count):
+        out[a] = M[index[a]]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, ok_out,
                  Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
     """Every leave-one-out fold of one column from its full-data solution w0 at the
     fold penalties: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
@@ -507,14 +594,13 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
     counts (5,) adds the folds ended by their first piece, the solves by active-set
     steps (at most ``steps``), by the path and the failed ones.
 
-    1. Every fold's first piece (w0's support and signs): its root, its signs and the
-       certificate; most folds end here. The others are tried again with the candidates
-       C = the WATCH coordinates nearest to entering (or all, when p - k is small).
-    2. More candidates: the coordinates whose gradient exceeds l1 at the first-piece
-       root of an open fold (one product with the Gram).
-    3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), then the
-       certificate, and for the folds it does not settle :func:`_exact_check`;
-       violators join C and their folds are solved again.
+    1. Every fold's first piece (w0's support and signs): its root, its signs, and, where
+       they hold, the coordinates off the support certified by one bound for all (most
+       folds end here) or checked by :func:`_screen`, whose violators become the
+       candidates C.
+    2. C grows by the WATCH coordinates nearest to entering (all, when p - k is small).
+    3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), checked by the
+       bound or :func:`_screen`; violators join C and their folds are solved again.
     """
     n, p = Xc.shape
     A0 = np.flatnonzero(w0)
@@ -541,81 +627,71 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
             pn[r] += PaT[r, a] * PaT[r, a]
     r0 = c.copy()
     for a in range(k):
-        r0 -= G[A0[a]] * w0A[a]
+        _axpy(-w0A[a], G[A0[a]], r0)
+    limit = (l1 - np.abs(r0)) * (1.0 - MARGIN)
+    limit[A0] = HUGE
     inside = np.zeros(p, dtype=np.bool_)
     inside[A0] = True
+    added = np.zeros(p, dtype=np.bool_)
     C = np.empty(p, dtype=np.int64)
     K = 0
-    Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
-    rC0 = np.zeros(0)
-    # 1. first pieces: with no candidates, then with the coordinates nearest to entering
-    todo = np.arange(n)
-    nt = n
-    n_far = 0                       # open folds that the outside bound did not settle
-    for attempt in range(2):
-        mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
-        open_ = 0
-        n_far = 0
-        for f in range(nt):
-            i = todo[f]
-            f1 = 1.0 - kappa * qa[i]
-            psi = kappa * (xw[i] - e[i]) / f1
-            good = f1 > 0.0
-            for a in range(k):
-                if (w0A[a] + psi * PaT[i, a]) * s0[a] <= 0.0:
-                    good = False
-            for j in range(K):
-                if abs(rC0[j] - psi * BaT[i, j]) > l1 * (1.0 + MARGIN):
-                    good = False
-            if good and n_out:
-                rho = abs(psi) * np.sqrt(max(qa[i] - l2 * pn[i], 0.0))
-                if abs(psi) * mu_xi + rho * mu_nu >= 1.0 - MARGIN:
-                    good = False
-                    n_far += 1
-            if good:
-                psi_out[i] = psi
+    # 1. first pieces
+    mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+    todo = np.empty(n, dtype=np.int64)
+    nt = 0
+    near = np.empty(n, dtype=np.int64)         # folds the bound leaves to the screen
+    psi1 = np.empty(n)
+    nn = 0
+    for i in range(n):
+        f1 = 1.0 - kappa * qa[i]
+        psi = kappa * (xw[i] - e[i]) / f1
+        good = f1 > 0.0
+        for a in range(k):
+            if (w0A[a] + psi * PaT[i, a]) * s0[a] <= 0.0:
+                good = False
+        if n_out and good:
+            rho = abs(psi) * np.sqrt(max(qa[i] - l2 * pn[i], 0.0))
+            if abs(psi) * mu_xi + rho * mu_nu >= 1.0 - MARGIN:
+                near[nn] = i
+                psi1[nn] = psi
+                nn += 1
+                continue
+        if good:
+            psi_out[i] = psi
+            nnz_out[i] = k
+            ok_out[i] = True
+        else:
+            todo[nt] = i
+            nt += 1
+    if nn:
+        PF = _rows(PaT, near, nn)
+        for f in range(nn):
+            PF[f] *= psi1[f]
+        Q = _product(PF, np.ascontiguousarray(XA.T))                   # (nn, n)
+        for f in range(nn):
+            i = near[f]
+            bad, K = _screen(i, psi1[f], Q[f], limit, r0, Xc, XcT, AX, nu, l1, C, K, added)
+            if not bad:
+                psi_out[i] = psi1[f]
                 nnz_out[i] = k
                 ok_out[i] = True
             else:
-                todo[open_] = i
-                open_ += 1
-        nt = open_
-        if nt == 0 or attempt:
-            break
-        watch = _watch(inside, r0, nu, xi, l1, p - k if p - k <= ALL_CANDIDATES else WATCH)
-        K = watch.shape[0]
-        C[:K] = watch
-        inside[watch] = True
-        Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
-        rC0 = r0[watch].copy()
+                todo[nt] = i
+                nt += 1
     counts[0] += n - nt
     if nt == 0:
         return
-    # 2. more candidates: outside coordinates whose gradient exceeds l1 at the
-    # first-piece root of an open fold
-    if n_far:
-        psi1 = np.empty(nt)
-        PF = np.empty((k, nt))
-        for f in range(nt):
-            i = todo[f]
-            psi1[f] = kappa * (xw[i] - e[i]) / (1.0 - kappa * qa[i])
-            PF[:, f] = PaT[i]
-        D = _product(_gram_columns(G, A0, C, 0), PF)                  # (p, nt)
-        K0 = K
-        for j in range(p):
-            if inside[j]:
-                continue
-            for f in range(nt):
-                g = r0[j] + psi1[f] * (Xc[todo[f], j] - D[j, f])
-                if abs(g) > l1 * (1.0 + MARGIN):
-                    C[K] = j
-                    K += 1
-                    inside[j] = True
-                    break
-        if K > K0:
-            Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
-            rC0 = r0[C[:K]].copy()
-            mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+    # 2. the candidates: the violators so far and the coordinates nearest to entering
+    inside[C[:K]] = True
+    watch = _watch(inside, r0, nu, xi, l1, p - k - K if p - k - K <= ALL_CANDIDATES else WATCH)
+    C[K:K + watch.shape[0]] = watch
+    K += watch.shape[0]
+    inside[watch] = True
+    added[C[:K]] = True
+    limit[C[:K]] = HUGE
+    Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
+    rC0 = r0[C[:K]].copy()
+    mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
     # 3. the open folds
     kk = max(k, 1)
     L = np.empty(kk, dtype=np.int64)
@@ -632,12 +708,8 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
     rCe = np.empty(p)
     xwe = np.empty(1)
     b1 = np.empty(p + 1)
-    dw = np.empty(k)
     while nt:
-        Q = np.zeros((nt, n))
-        DW = np.zeros((nt, k + K))           # w - w0 on A0 and C, for the exact checks
-        check = np.empty(nt, dtype=np.int64)
-        nc = 0
+        DW = np.zeros((nt, k + K))           # w - w0 on A0 and C
         for f in range(nt):
             i = todo[f]
             _reset(k, K, s0, w0A, rC0, xw[i], L, inL, 0, E, inE, 0, sA, w0e, rCe, xwe)
@@ -661,98 +733,47 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, 
                 continue
             psi_out[i] = psi
             nnz_out[i] = k - nL + nE
-            if not n_out:
-                continue
-            # q = X̃ (w - w0): how far every outside coordinate's gradient moved
             for a in range(k):
-                dw[a] = w0e[a] - w0A[a] + psi * PaT[i, a]
+                DW[f, a] = w0e[a] - w0A[a] + psi * PaT[i, a]
             for a in range(nE):
                 xa = Bm[a, 0] + Bm[a, 1] * psi
                 DW[f, k + E[a]] = xa
                 for r in range(k):
-                    dw[r] -= Z[r, E[a]] * xa
-                for r in range(n):
-                    Q[f, r] += Xc[r, C[E[a]]] * xa
+                    DW[f, r] -= Z[r, E[a]] * xa
             for b in range(nL):
                 lam = Bm[nE + b, 0] + Bm[nE + b, 1] * psi
                 for r in range(k):
-                    dw[r] -= M0[r, L[b]] * lam
-            DW[f, :k] = dw
-            rho = 0.0
-            for r in range(n):
-                v = Q[f, r]
-                for a in range(k):
-                    v += XA[r, a] * dw[a]
-                Q[f, r] = v
-                rho += v * v
-            if abs(psi) * mu_xi + np.sqrt(rho) * mu_nu >= 1.0 - MARGIN:
-                check[nc] = f
-                nc += 1
-        if nc == 0:
+                    DW[f, r] -= M0[r, L[b]] * lam
+        if not n_out:
             return
-        redo, K = _exact_check(G, Xc, XcT, A0, C, K, inside, r0, l1, todo, check[:nc], Q, DW,
-                               psi_out, ok_out)
+        XT = np.empty((k + K, n))
+        for a in range(k):
+            XT[a] = XcT[A0[a]]
+        for a in range(K):
+            XT[k + a] = XcT[C[a]]
+        Q = _product(DW, XT)                                             # X̃ (w - w0)
+        K1 = K
+        redo = 0
+        for f in range(nt):
+            i = todo[f]
+            if not ok_out[i]:
+                continue
+            psi = psi_out[i]
+            if abs(psi) * mu_xi + np.sqrt(_dot(Q[f], Q[f])) * mu_nu < 1.0 - MARGIN:
+                continue
+            bad, K1 = _screen(i, psi, Q[f], limit, r0, Xc, XcT, AX, nu, l1, C, K1, added)
+            if bad:
+                todo[redo] = i
+                redo += 1
+                ok_out[i] = False
         nt = redo
         if nt:
+            K = K1
             inside[C[:K]] = True
+            limit[C[:K]] = HUGE
             Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
             rC0 = r0[C[:K]].copy()
             mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
-
-
-@njit(cache=True, nogil=True)
-def _gram_columns(G, A0, C, K):
-    """(p, |A0| + K) the Gram's columns A0, then the first K candidates C."""
-    k = A0.shape[0]
-    out = np.empty((G.shape[0], k + K))
-    for a in range(k):
-        out[:, a] = G[A0[a]]              # G is symmetric: its rows are its columns
-    for a in range(K):
-        out[:, k + a] = G[C[a]]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _exact_check(G, Xc, XcT, A0, C, K, inside, r0, l1, todo, check, Q, DW, psi_out, ok_out):
-    """Exact gradients of the coordinates not ``inside`` at the solutions of the folds
-    todo[check] (Q: their X̃ (w - w0), DW: w - w0 on A0 and C), through the Gram's rows
-    A0 and C or through the design, whichever is smaller. Violators join C (not yet
-    ``inside``); the folds with violators move to the front of todo and are marked
-    unsolved. Returns (how many, K)."""
-    n, p = Xc.shape
-    k = A0.shape[0]
-    nc = check.shape[0]
-    if k + K < n:
-        DF = np.empty((k + K, nc))
-        for t in range(nc):
-            DF[:, t] = DW[check[t]]
-        R = _product(_gram_columns(G, A0, C, K), DF)                  # (p, nc)
-    else:
-        QF = np.empty((n, nc))
-        for t in range(nc):
-            QF[:, t] = Q[check[t]]
-        R = _product(XcT, QF)
-    added = np.zeros(p, dtype=np.bool_)
-    K1 = K
-    redo = 0
-    for t in range(nc):
-        i = todo[check[t]]
-        bad = False
-        for j in range(p):
-            if inside[j]:
-                continue
-            g = r0[j] + psi_out[i] * Xc[i, j] - R[j, t]
-            if abs(g) > l1 * (1.0 + MARGIN):
-                bad = True
-                if not added[j]:
-                    added[j] = True
-                    C[K1] = j
-                    K1 += 1
-        if bad:
-            todo[redo] = i
-            redo += 1
-            ok_out[i] = False
-    return redo, K1
 
 
 @njit(cache=True, nogil=True)
@@ -815,6 +836,7 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
     n, p = Xc.shape
     m = CT.shape[0]
     XcT = np.ascontiguousarray(Xc.T)
+    AX = np.abs(Xc)
     psi = np.zeros((m, n))
     nnz = np.zeros((m, n), dtype=np.int64)
     ok = np.zeros((m, n), dtype=np.bool_)
@@ -829,7 +851,7 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
             continue
         w0, converged = full_solution(G, CT[col], l1, l2)
         if converged:
-            column_folds(G, Xc, XcT, nu, xi, CT[col], ET[col], w0, l1, l2, kappa,
+            column_folds(G, Xc, XcT, AX, nu, xi, CT[col], ET[col], w0, l1, l2, kappa,
                          psi[col], nnz[col], ok[col], Km, Bm, counts, steps, max_pieces)
     return psi, nnz, ok, counts
 
