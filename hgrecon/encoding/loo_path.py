@@ -38,6 +38,9 @@ STEPS = 8
 MARGIN = 1e-10
 #: The limit of the coordinates the optimality checks skip (finite: fastmath).
 HUGE = 1e300
+#: Largest support whose first pieces are checked through the Gram's rows (else by
+#: :func:`_screen`).
+GRAM_CHECK = 8
 #: Coordinates bounded together before they are checked one by one.
 SCREEN_BLOCK = 64
 #: Candidates per column from the start: the coordinates nearest to entering ...
@@ -576,6 +579,41 @@ def _screen(i, psi, q, limit, r0, Xc, XcT, AX, nu, l1, C, K, added):
     return bad, K
 
 
+@njit(cache=True, nogil=True, fastmath=True)
+def _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, bound, g):
+    """g (p,) the gradients at fold i's first-piece root ψ, g(ψ) = g(0) + ψ (x̃_i -
+    G_A0' M0 a) through the Gram's rows A0 (vectorised); returns
+    Σ_j max(|g_j| - bound_j, 0), 0 when no coordinate exceeds its bound."""
+    p = g.shape[0]
+    for j in range(p):
+        g[j] = Xc[i, j]
+    for a in range(A0.shape[0]):
+        coef = PaT[i, a]
+        row = G[A0[a]]
+        for j in range(p):
+            g[j] -= coef * row[j]
+    total = 0.0
+    for j in range(p):
+        g[j] = r0[j] + psi * g[j]
+        total += max(abs(g[j]) - bound[j], 0.0)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _first_piece_check(i, psi, Xc, G, A0, PaT, r0, bound, g, C, K, added):
+    """Exact optimality check of fold i's first piece when w0's support is small: the
+    coordinates whose gradient exceeds bound_j (l1 and the margin off the support, HUGE
+    on it) are violators and join C unless ``added``. Returns (violated, K)."""
+    if _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, bound, g) == 0.0:
+        return False, K
+    for j in range(g.shape[0]):
+        if abs(g[j]) > bound[j] and not added[j]:
+            added[j] = True
+            C[K] = j
+            K += 1
+    return True, K
+
+
 @njit(cache=True, nogil=True)
 def _rows(M, index, count):
     """(count, M.shape[1]) the rows index[:count] of M."""
@@ -664,13 +702,22 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             todo[nt] = i
             nt += 1
     if nn:
-        PF = _rows(PaT, near, nn)
-        for f in range(nn):
-            PF[f] *= psi1[f]
-        Q = _product(PF, np.ascontiguousarray(XA.T))                   # (nn, n)
+        if k <= GRAM_CHECK:
+            bound = np.where(inside, HUGE, l1 * (1.0 + MARGIN))
+            g = np.empty(p)
+        else:
+            PF = _rows(PaT, near, nn)
+            for f in range(nn):
+                PF[f] *= psi1[f]
+            Q = _product(PF, np.ascontiguousarray(XA.T))               # (nn, n)
         for f in range(nn):
             i = near[f]
-            bad, K = _screen(i, psi1[f], Q[f], limit, r0, Xc, XcT, AX, nu, l1, C, K, added)
+            if k <= GRAM_CHECK:
+                bad, K = _first_piece_check(i, psi1[f], Xc, G, A0, PaT, r0, bound, g, C, K,
+                                            added)
+            else:
+                bad, K = _screen(i, psi1[f], Q[f], limit, r0, Xc, XcT, AX, nu, l1, C, K,
+                                 added)
             if not bad:
                 psi_out[i] = psi1[f]
                 nnz_out[i] = k
@@ -777,40 +824,57 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
 
 
 @njit(cache=True, nogil=True)
-def diagonal_folds(h, Xc, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_iter=200):
+def diagonal_folds(h, Xc, X2, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_iter=200):
     """Every leave-one-out fold of one column when the full-data Gram is diagonal (PCA
-    scores fit on all rows, the paper's XLS-R recipe): h (p,) its diagonal plus l2.
+    scores fit on all rows, the paper's XLS-R recipe): h (p,) its diagonal plus l2,
+    X2 = X̃ * X̃.
 
     For fixed ψ the fold's optimality conditions separate,
     w_j(ψ) = soft(c_j + ψ a_j, l1) / h_j, so f(ψ) = ψ - κ(a'w(ψ) - e) is piecewise linear
     and increasing, and Newton steps kept inside a bracket (bisection otherwise) end on
     its exact root: the step from a point whose signs the next point shares lands on it.
+    The first step, from ψ = 0 (the full-data solution w0, shared by the folds), is
+    taken for every fold from X̃ w0 and X2 (1/h on w0's support).
     """
     n, p = Xc.shape
-    status = np.zeros(p, dtype=np.int8)
+    start = np.zeros(p, dtype=np.int8)
+    w0 = np.zeros(p)
+    slope = np.zeros(p)
+    k = 0
+    for j in range(p):
+        if abs(c[j]) > l1:
+            start[j] = 1 if c[j] > 0.0 else -1
+            w0[j] = (c[j] - start[j] * l1) / h[j]
+            slope[j] = 1.0 / h[j]
+            k += 1
     hinv = 1.0 / h
+    status = np.empty(p, dtype=np.int8)
     for i in range(n):
-        psi = 0.0
-        lo = -np.inf
-        hi = np.inf
-        newton = False
+        f = kappa * (e[i] - _dot(Xc[i], w0))
+        if f == 0.0:
+            psi_out[i] = 0.0
+            nnz_out[i] = k
+            ok_out[i] = True
+            continue
+        lo, hi = (0.0, np.inf) if f < 0.0 else (-np.inf, 0.0)
+        psi = -f / (1.0 - kappa * _dot(X2[i], slope))
+        status[:] = start
         for _ in range(max_iter):
             f = psi + kappa * e[i]
             fp = 1.0
-            same = True
+            moved = 0
             count = 0
-            for j in range(p):
+            for j in range(p):                  # without branches
                 a = Xc[i, j]
                 z = c[j] + psi * a
-                st = 1 if z > l1 else (-1 if z < -l1 else 0)
-                if st != status[j]:
-                    same = False
-                    status[j] = st
-                if st:
-                    count += 1
-                    f -= kappa * a * (z - st * l1) * hinv[j]
-                    fp -= kappa * a * a * hinv[j]
-            if f == 0.0 or (newton and same):
+                st = np.int8(z > l1) - np.int8(z < -l1)
+                moved += st != status[j]
+                status[j] = st
+                on = abs(st)
+                count += on
+                f -= on * kappa * a * (z - st * l1) * hinv[j]
+                fp -= on * kappa * a * a * hinv[j]
+            if f == 0.0 or not moved:
                 psi_out[i] = psi
                 nnz_out[i] = count
                 ok_out[i] = True
@@ -822,6 +886,8 @@ def diagonal_folds(h, Xc, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_iter=20
             step = psi - f / fp
             newton = (lo < step < hi) or not (np.isfinite(lo) and np.isfinite(hi))
             psi = step if newton else 0.5 * (lo + hi)
+            if not newton:
+                status[:] = 2                   # a bisection point: signs unknown
 
 
 @njit(cache=True, nogil=True)
@@ -844,9 +910,11 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
     Bm = np.empty((p + 1, 2))
     counts = np.zeros(5, dtype=np.int64)
     h = np.diag(G) + l2
+    X2 = Xc * Xc
     for col in range(m):
         if diagonal:
-            diagonal_folds(h, Xc, CT[col], ET[col], l1, kappa, psi[col], nnz[col], ok[col])
+            diagonal_folds(h, Xc, X2, CT[col], ET[col], l1, kappa, psi[col], nnz[col],
+                           ok[col])
             counts[4] += n
             continue
         w0, converged = full_solution(G, CT[col], l1, l2)
@@ -874,7 +942,6 @@ def loo_enet(X, Y, alpha, l1_ratio, diagonal=None, steps=STEPS, max_pieces=MAX_P
     Y = np.asarray(Y, dtype=np.float64)
     n = X.shape[0]
     Xc = np.ascontiguousarray(X - X.mean(0))
-    Yc = Y - Y.mean(0)
     G = Xc.T @ Xc
     l1 = alpha * l1_ratio * (n - 1)
     l2 = alpha * (1.0 - l1_ratio) * (n - 1)
@@ -882,15 +949,17 @@ def loo_enet(X, Y, alpha, l1_ratio, diagonal=None, steps=STEPS, max_pieces=MAX_P
         off = np.abs(G - np.diag(G.diagonal())).max(initial=0.0)
         diagonal = off <= 1e-12 * max(np.abs(G.diagonal()).max(initial=0.0), 1e-300)
     nu, xi = np.sqrt(np.maximum(G.diagonal(), 0.0)), np.abs(Xc).max(0)
+    mean = Y.mean(0)
     pred = np.empty_like(Y)
     nonzero = np.empty(Y.shape, dtype=np.int64)
     solved = np.empty(Y.shape, dtype=bool)
     counts = np.zeros(5, dtype=np.int64)
     for lo in range(0, Y.shape[1], COLUMN_BLOCK):            # bounded memory
         cols = slice(lo, lo + COLUMN_BLOCK)
-        CT = np.ascontiguousarray((Xc.T @ Yc[:, cols]).T)
-        psi, nnz, ok, c = all_columns(G, Xc, nu, xi, CT, np.ascontiguousarray(Yc[:, cols].T),
-                                      l1, l2, n / (n - 1), bool(diagonal), steps, max_pieces)
+        ET = np.ascontiguousarray(Y[:, cols].T)              # centred targets, a row each
+        ET -= mean[cols, None]
+        psi, nnz, ok, c = all_columns(G, Xc, nu, xi, ET @ Xc, ET, l1, l2, n / (n - 1),
+                                      bool(diagonal), steps, max_pieces)
         pred[:, cols] = Y[:, cols] + psi.T
         nonzero[:, cols], solved[:, cols] = nnz.T, ok.T
         counts += c
