@@ -301,7 +301,7 @@ def participants_at_once(jobs, family, settings):
     return (max(r[1] for r in runs) - min(r[0] for r in runs)) / jobs, runs[0][2]
 
 
-def paper_protocol(n_perm, target_perm, n_subjects, families, jobs=1):
+def paper_protocol(n_perm, target_perm, n_subjects, families, jobs=1, runs=RUNS):
     """protocol.evaluate with the paper's ElasticNet (+ intercept and paper-score null),
     the same with the XLS-R PCA fit inside the folds, and the ridge baseline in its two
     scalings; one participant per family (``jobs`` at once) is timed with ``n_perm`` (or
@@ -315,8 +315,8 @@ def paper_protocol(n_perm, target_perm, n_subjects, families, jobs=1):
         scale = (target_perm + 1) / (perms + 1) * n_subjects
         pca = 0.9 if family == "XLS-R" else None
         seconds = {}
-        for label, models, ridge_scale, pca_fit in RUNS:
-            if pca is None and label == "elasticnet, PCA in-fold":      # no PCA: same run
+        for label, models, ridge_scale, pca_fit in runs:
+            if pca is None and label == "elasticnet, PCA in-fold" and "elasticnet (paper)" in seconds:
                 seconds[label] = seconds["elasticnet (paper)"]
             else:
                 settings = Settings(n_perm=perms, pca_variance=pca, models=models,
@@ -341,6 +341,9 @@ def main():
                              "default: PERMS_TIMED")
     parser.add_argument("--only-paper", action="store_true",
                         help="only the paper protocol, not the comparisons")
+    parser.add_argument("--runs", default="",
+                        help="only the paper-protocol runs whose label starts with this "
+                             "(e.g. 'elasticnet (paper)')")
     parser.add_argument("--jobs", type=int, default=1,
                         help="participants of the paper protocol run at once, one process each")
     args = parser.parse_args()
@@ -357,7 +360,7 @@ def main():
         trial_ridge_vs_himalaya(1 if args.quick else 2)
         lagged_vs_mne(folds)
     paper_protocol(10 if args.quick else args.n_perm, 1000, 10, ("fastText", "GPT-2", "XLS-R"),
-                   args.jobs)
+                   args.jobs, [r for r in RUNS if r[0].startswith(args.runs)])
 
 
 if __name__ == "__main__":

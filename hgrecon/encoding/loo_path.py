@@ -634,8 +634,9 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
 
     1. Every fold's first piece (w0's support and signs): its root, its signs, and, where
        they hold, the coordinates off the support certified by one bound for all (most
-       folds end here) or checked by :func:`_screen`, whose violators become the
-       candidates C.
+       folds end here), else the WATCH coordinates nearest to entering checked exactly
+       and the others bounded again or checked by :func:`_first_piece_check` or
+       :func:`_screen`; violators become the candidates C.
     2. C grows by the WATCH coordinates nearest to entering (all, when p - k is small).
     3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), checked by the
        bound or :func:`_screen`; violators join C and their folds are solved again.
@@ -677,7 +678,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
     todo = np.empty(n, dtype=np.int64)
     nt = 0
-    near = np.empty(n, dtype=np.int64)         # folds the bound leaves to the screen
+    near = np.empty(n, dtype=np.int64)         # folds the bound does not settle
     psi1 = np.empty(n)
     nn = 0
     for i in range(n):
@@ -701,6 +702,42 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
         else:
             todo[nt] = i
             nt += 1
+    if nn:          # the WATCH coordinates nearest to entering checked exactly, then
+        top = _watch(inside, r0, nu, xi, l1, min(WATCH, p - k))      # the bound again
+        inside[top] = True
+        mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+        inside[top] = False
+        GT = np.empty((k, top.shape[0]))
+        for a in range(k):
+            for t in range(top.shape[0]):
+                GT[a, t] = G[A0[a], top[t]]
+        D = _product(PaT, GT)             # ψ (x̃_ij - D[i, t]): the move of g_top[t]
+        still = 0
+        for f in range(nn):
+            i = near[f]
+            psi = psi1[f]
+            good = True
+            for t in range(top.shape[0]):
+                j = top[t]
+                if abs(r0[j] + psi * (Xc[i, j] - D[i, t])) > l1 * (1.0 + MARGIN):
+                    good = False
+                    if not added[j]:
+                        added[j] = True
+                        C[K] = j
+                        K += 1
+            rho = abs(psi) * np.sqrt(max(qa[i] - l2 * pn[i], 0.0))
+            if not good:
+                todo[nt] = i
+                nt += 1
+            elif n_out and abs(psi) * mu_xi + rho * mu_nu >= 1.0 - MARGIN:
+                near[still] = i
+                psi1[still] = psi
+                still += 1
+            else:
+                psi_out[i] = psi
+                nnz_out[i] = k
+                ok_out[i] = True
+        nn = still
     if nn:
         if k <= GRAM_CHECK:
             bound = np.where(inside, HUGE, l1 * (1.0 + MARGIN))

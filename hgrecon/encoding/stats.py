@@ -4,12 +4,19 @@ import numpy as np
 from scipy import stats
 
 
+def _dot_along(a, b, axis):
+    """Σ a * b along ``axis``, without the product's temporary."""
+    if axis in (-1, a.ndim - 1):
+        return np.einsum("...i,...i->...", a, b)
+    return np.einsum("i...,i...->...", np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0))
+
+
 def pearson(a, b, axis):
     """Pearson r between ``a`` and ``b`` along ``axis`` (NaN where either is constant)."""
     a = a - a.mean(axis=axis, keepdims=True)
     b = b - b.mean(axis=axis, keepdims=True)
-    num = (a * b).sum(axis=axis)
-    den = np.sqrt((a * a).sum(axis=axis) * (b * b).sum(axis=axis))
+    num = _dot_along(a, b, axis)
+    den = np.sqrt(_dot_along(a, a, axis) * _dot_along(b, b, axis))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
@@ -20,8 +27,9 @@ def r2(true, pred, axis):
     Same definition as ``sklearn.metrics.r2_score`` on each 1-D slice:
     1 - sum((true - pred)^2) / sum((true - mean(true))^2).
     """
-    ss_res = ((true - pred) ** 2).sum(axis=axis)
-    ss_tot = ((true - true.mean(axis=axis, keepdims=True)) ** 2).sum(axis=axis)
+    res = true - pred
+    tot = true - true.mean(axis=axis, keepdims=True)
+    ss_res, ss_tot = _dot_along(res, res, axis), _dot_along(tot, tot, axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), np.nan)
 
