@@ -316,7 +316,8 @@ def paper_protocol(n_perm, target_perm, n_subjects, families, jobs=1, runs=RUNS)
         pca = 0.9 if family == "XLS-R" else None
         seconds = {}
         for label, models, ridge_scale, pca_fit in runs:
-            if pca is None and label == "elasticnet, PCA in-fold" and "elasticnet (paper)" in seconds:
+            if (pca is None and label == "elasticnet, PCA in-fold"       # no PCA: same run
+                    and "elasticnet (paper)" in seconds):
                 seconds[label] = seconds["elasticnet (paper)"]
             else:
                 settings = Settings(n_perm=perms, pca_variance=pca, models=models,
