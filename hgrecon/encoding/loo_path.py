@@ -16,12 +16,14 @@ left it, plus the coordinates E that entered from a candidate set C, and elimina
 with M0 = (G_A0A0 + l2 I)^-1 leaves a (|E| + |L|)-square system whose entries are read
 from matrices computed once per column by BLAS products (M0, M0 X̃_A0', M0 G_A0C and
 their products with X̃ and G). Per column (:func:`column_folds`): every fold's first
-piece (w0's support) at once; C = the WATCH coordinates nearest to entering, and those
-that exceed l1 at a first-piece root; the folds whose support changes by active-set
-steps on those small systems (or the path, piece by piece, where the steps cycle);
-the coordinates outside C certified by |g_j(ψ) - g_j(0)| <= |ψ| max_i |x̃_ij|
-+ ||x̃_j|| ||X̃ (w - w0)|| or checked exactly (one product per column), violators
-joining C. The solution is exact: no tolerance but rounding.
+piece (w0's support) at once; C = the coordinates that exceed l1 at a first-piece root
+and the WATCH coordinates nearest to entering; the folds whose support changes by
+active-set steps on those small systems (or the path, piece by piece, where the steps
+cycle). A coordinate j outside C is certified by
+|g_j(ψ) - g_j(0)| = |ψ x̃_ij - x̃_j'X̃ (w - w0)| <= |ψ x̃_ij| + ||x̃_j|| ||X̃ (w - w0)||
+(first one bound for all coordinates, then one per coordinate, vectorised) or its
+gradient is computed exactly; violators join C and their folds are solved again. The
+solution is exact: no tolerance but rounding.
 """
 
 import numpy as np
