@@ -541,6 +541,17 @@ def _dot(u, v):
     return total
 
 
+@njit(cache=True, nogil=True)
+def _join(j, C, K, added):
+    """Coordinate j joins the candidates C[:K] unless it was ``added`` already; returns
+    the new K."""
+    if not added[j]:
+        added[j] = True
+        C[K] = j
+        K += 1
+    return K
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def _reach(ax, nu, limit, apsi, rho):
     """Σ_j max(|ψ| |x̃_ij| + ||x̃_j|| ρ - limit_j, 0) over a block (ax: |x̃_i| there;
@@ -557,8 +568,8 @@ def _screen(i, psi, q, limit, r0, Xc, XcT, AX, nu, l1, C, K, added):
     off the support and the candidates: g_j(ψ) = g_j(0) + ψ x̃_ij - x̃_j'q is computed
     only where |ψ x̃_ij| + ||x̃_j|| ||q|| reaches limit_j, the slack l1 - |g_j(0)| less
     the margin (HUGE for the coordinates not to check), bounded first for all and then
-    per block of SCREEN_BLOCK coordinates (AX = |X̃|). Violators not yet ``added`` join C. Returns
-    (violated, K)."""
+    per block of SCREEN_BLOCK coordinates (AX = |X̃|). Violators join C
+    (:func:`_join`). Returns (violated, K)."""
     p = Xc.shape[1]
     rho = np.sqrt(_dot(q, q))
     bad = False
@@ -574,10 +585,7 @@ def _screen(i, psi, q, limit, r0, Xc, XcT, AX, nu, l1, C, K, added):
                 continue
             if abs(r0[j] + d - _dot(XcT[j], q)) > l1 * (1.0 + MARGIN):
                 bad = True
-                if not added[j]:
-                    added[j] = True
-                    C[K] = j
-                    K += 1
+                K = _join(j, C, K, added)
     return bad, K
 
 
@@ -605,14 +613,12 @@ def _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, bound, g):
 def _first_piece_check(i, psi, Xc, G, A0, PaT, r0, bound, g, C, K, added):
     """Exact optimality check of fold i's first piece when w0's support is small: the
     coordinates whose gradient exceeds bound_j (l1 and the margin off the support, HUGE
-    on it) are violators and join C unless ``added``. Returns (violated, K)."""
+    on it) are violators and join C (:func:`_join`). Returns (violated, K)."""
     if _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, bound, g) == 0.0:
         return False, K
     for j in range(g.shape[0]):
-        if abs(g[j]) > bound[j] and not added[j]:
-            added[j] = True
-            C[K] = j
-            K += 1
+        if abs(g[j]) > bound[j]:
+            K = _join(j, C, K, added)
     return True, K
 
 
@@ -723,10 +729,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
                 j = top[t]
                 if abs(r0[j] + psi * (Xc[i, j] - D[i, t])) > l1 * (1.0 + MARGIN):
                     good = False
-                    if not added[j]:
-                        added[j] = True
-                        C[K] = j
-                        K += 1
+                    K = _join(j, C, K, added)
             rho = abs(psi) * np.sqrt(max(qa[i] - l2 * pn[i], 0.0))
             if not good:
                 todo[nt] = i
