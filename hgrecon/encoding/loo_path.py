@@ -17,7 +17,7 @@ with M0 = (G_A0A0 + l2 I)^-1 leaves a (|E| + |L|)-square system whose entries ar
 from matrices computed once per column by BLAS products (M0, M0 X̃_A0', M0 G_A0C and
 their products with X̃ and G). Per column (:func:`column_folds`): every fold's first
 piece (w0's support) at once; C = the coordinates that exceed l1 at a first-piece root
-and the WATCH coordinates nearest to entering; the folds whose support changes by
+and the coordinates nearest to entering (WATCH or more); the folds whose support changes by
 active-set steps on those small systems (or the path, piece by piece, where the steps
 cycle). A coordinate j outside C is certified by
 |g_j(ψ) - g_j(0)| = |ψ x̃_ij - x̃_j'X̃ (w - w0)| <= |ψ x̃_ij| + ||x̃_j|| ||X̃ (w - w0)||
@@ -45,7 +45,8 @@ HUGE = 1e300
 GRAM_CHECK = 8
 #: Coordinates bounded together before they are checked one by one.
 SCREEN_BLOCK = 64
-#: Candidates per column from the start: the coordinates nearest to entering ...
+#: Candidates per column from the start: the coordinates nearest to entering (as many
+#: as w0's support when that is larger) ...
 WATCH = 16
 #: ... or all coordinates off the support when there are at most this many.
 ALL_CANDIDATES = 64
@@ -645,7 +646,8 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
        folds end here), else the WATCH coordinates nearest to entering checked exactly
        and the others bounded again or checked by :func:`_first_piece_check` or
        :func:`_screen`; violators become the candidates C.
-    2. C grows by the WATCH coordinates nearest to entering (all, when p - k is small).
+    2. C grows by the max(WATCH, k) coordinates nearest to entering (all, when p - k is
+       small).
     3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), checked by the
        bound or :func:`_screen`; violators join C and their folds are solved again.
     """
@@ -772,7 +774,8 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
         return
     # 2. the candidates: the violators so far and the coordinates nearest to entering
     inside[C[:K]] = True
-    watch = _watch(inside, r0, nu, xi, l1, p - k - K if p - k - K <= ALL_CANDIDATES else WATCH)
+    watch = _watch(inside, r0, nu, xi, l1,
+                   p - k - K if p - k - K <= ALL_CANDIDATES else max(WATCH, k))
     C[K:K + watch.shape[0]] = watch
     K += watch.shape[0]
     inside[watch] = True
