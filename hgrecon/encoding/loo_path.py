@@ -690,6 +690,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     nt = 0
     near = np.empty(n, dtype=np.int64)         # folds the bound does not settle
     psi1 = np.empty(n)
+    rho1 = np.empty(n)                         # their ||X̃ (w - w0)|| on the first piece
     nn = 0
     for i in range(n):
         f1 = 1.0 - kappa * qa[i]
@@ -703,6 +704,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             if abs(psi) * mu_xi + rho * mu_nu >= 1.0 - MARGIN:
                 near[nn] = i
                 psi1[nn] = psi
+                rho1[nn] = rho
                 nn += 1
                 continue
         if good:
@@ -732,13 +734,13 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
                 if abs(r0[j] + psi * (Xc[i, j] - D[i, t])) > l1 * (1.0 + MARGIN):
                     good = False
                     K = _join(j, C, K, added)
-            rho = abs(psi) * np.sqrt(max(qa[i] - l2 * pn[i], 0.0))
             if not good:
                 todo[nt] = i
                 nt += 1
-            elif n_out and abs(psi) * mu_xi + rho * mu_nu >= 1.0 - MARGIN:
+            elif n_out and abs(psi) * mu_xi + rho1[f] * mu_nu >= 1.0 - MARGIN:
                 near[still] = i
                 psi1[still] = psi
+                rho1[still] = rho1[f]
                 still += 1
             else:
                 psi_out[i] = psi
@@ -779,7 +781,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     C[K:K + watch.shape[0]] = watch
     K += watch.shape[0]
     inside[watch] = True
-    added[C[:K]] = True
+    added[watch] = True
     limit[C[:K]] = HUGE
     Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
     rC0 = r0[C[:K]].copy()
