@@ -273,13 +273,13 @@ RUNS = (("elasticnet (paper)", ("elasticnet",), "train", "all"),
         ("ridge, scale train", ("ridge",), "train", "train"))
 
 
-def one_participant(family, settings):
-    """protocol.evaluate on one simulated participant: (start, end) of the call in
-    wall-clock seconds since the epoch (comparable across processes), mean support. The
-    compiled path is loaded first (about 0.3 s a process from numba's cache, a minute
-    to compile), so the time is the engine's."""
-    z, Y = participant(0)
-    X = embeddings(family, z, 0)
+def one_participant(family, settings, seed=0):
+    """protocol.evaluate on one simulated participant (``seed``): (start, end) of the
+    call in wall-clock seconds since the epoch (comparable across processes), mean
+    support. The compiled path is loaded first (about 0.3 s a process from numba's cache,
+    a minute to compile), so the time is the engine's."""
+    z, Y = participant(seed)
+    X = embeddings(family, z, seed)
     words = pd.DataFrame({"trial": np.arange(N_WORDS),
                           "word": [f"w{i:03d}" for i in range(N_WORDS)]})
     loo_enet(np.eye(5, 3), np.eye(5, 2), 1.0, 0.5)    # compiled (or loaded from the cache)
@@ -291,29 +291,39 @@ def one_participant(family, settings):
     return start, end, support
 
 
-def participants_at_once(jobs, family, settings):
-    """Seconds per participant with ``jobs`` participants run at once, one process each
-    (as ``snakemake --cores jobs`` runs them): the wall time from the first start to the
-    last end, divided by ``jobs``; and the mean support."""
+def participants_at_once(jobs, family, settings, seeds=(0,)):
+    """Seconds per participant for the participants ``seeds`` run ``jobs`` at a time,
+    one process each (as ``snakemake --cores jobs`` runs them): the wall time from the
+    first start to the last end over the number of participants (one seed: ``jobs``
+    copies of it at once); and the mean support."""
+    if len(seeds) == 1:
+        seeds = tuple(seeds) * jobs
     if jobs == 1:
-        start, end, support = one_participant(family, settings)
-        return end - start, support
-    from concurrent.futures import ProcessPoolExecutor
+        runs = [one_participant(family, settings, seed) for seed in seeds]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(jobs) as pool:
-        runs = list(pool.map(one_participant, [family] * jobs, [settings] * jobs))
-    return (max(r[1] for r in runs) - min(r[0] for r in runs)) / jobs, runs[0][2]
+        with ProcessPoolExecutor(jobs) as pool:
+            runs = list(pool.map(one_participant, [family] * len(seeds),
+                                 [settings] * len(seeds), seeds))
+    wall = max(r[1] for r in runs) - min(r[0] for r in runs)
+    supports = [r[2] for r in runs]
+    return wall / len(seeds), None if None in supports else float(np.mean(supports))
 
 
 def paper_protocol(n_perm, target_perm, n_subjects, families, jobs=1, runs=RUNS):
     """protocol.evaluate with the paper's ElasticNet (+ intercept and paper-score null),
     the same with the XLS-R PCA fit inside the folds, and the ridge baseline in its two
-    scalings; one participant per family (``jobs`` at once) is timed with ``n_perm`` (or
-    PERMS_TIMED) permutations, and the time is scaled to ``target_perm`` and
-    ``n_subjects`` (the cost is linear in the number of target columns)."""
+    scalings, ``jobs`` participants at once. The paper's ElasticNet runs all
+    ``n_subjects`` participants (seeds 0, 1, ...); the other runs time ``jobs`` copies
+    of participant 0 and scale to ``n_subjects``. Every run uses ``n_perm`` (or
+    PERMS_TIMED) permutations, scaled to ``target_perm`` (the cost is linear in the
+    number of target columns)."""
     total = {}
-    print(f"paper protocol (100 words, 120 channels), scaled to {target_perm} permutations "
-          f"× {n_subjects} participants, {jobs} participant(s) at once", flush=True)
+    print(f"paper protocol (100 words, 120 channels), {target_perm} permutations × "
+          f"{n_subjects} participants, {jobs} participant(s) at once; the paper's "
+          f"ElasticNet on {n_subjects} different participants, the other runs on one and "
+          f"scaled", flush=True)
     for family in families:
         perms = n_perm or PERMS_TIMED[family]
         scale = (target_perm + 1) / (perms + 1) * n_subjects
@@ -326,7 +336,9 @@ def paper_protocol(n_perm, target_perm, n_subjects, families, jobs=1, runs=RUNS)
             else:
                 settings = Settings(n_perm=perms, pca_variance=pca, models=models,
                                     ridge_scale=ridge_scale, pca_fit=pca_fit)
-                seconds[label], support = participants_at_once(jobs, family, settings)
+                seeds = range(n_subjects) if label == "elasticnet (paper)" else (0,)
+                seconds[label], support = participants_at_once(jobs, family, settings,
+                                                               tuple(seeds))
                 extra = "" if support is None else (
                     f"   mean support per channel and fold {support:.2f}")
                 print(f"  {family:<9} {label:<24} {seconds[label]:8.2f} s with {perms:4d} "
