@@ -304,15 +304,18 @@ def _candidate_line(j, i, Z, S, BaT, L, nL, E, nE, rCe, Bm):
 
 
 @njit(cache=True, nogil=True)
-def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, inL, E, inE, sE,
-                     sA, w0e, rCe, xwe, Km, Bm, b1, L2, E2, sE2, flips, max_iter):
+def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S, BaT, e_i, L, inL, E, inE,
+                     sE, sA, w0e, rCe, xwe, Km, Bm, b1, L2, E2, sE2, flips, va, vc,
+                     max_iter):
     """Primal-dual active-set steps for fold i from L = E = ∅: solve (w, ψ) exactly for
     the guessed sets, then move at once every coordinate that breaks its sign or its
     optimality condition (an A0 coordinate whose gradient l1 sA + λ leaves [-l1, l1]
     comes back, with the other sign if it left on that side). Ends on the optimum when
-    nothing moves; most folds need one to three steps. L2, E2, sE2, flips: work space.
-    Returns (ψ, |L|, |E|, ok); ok is False when the steps do not settle (then
-    :func:`_fold_path` takes over)."""
+    nothing moves; most folds need one to three steps. The A0 weights (va) and the
+    candidates' gradients (vc) at ψ take one row of ZT = Z', M0, S or Z per entered or
+    left coordinate. L2, E2, sE2, flips, va (k,), vc (≥ K,): work space. Returns (ψ, |L|,
+    |E|, ok); ok is False when the steps do not settle (then :func:`_fold_path` takes
+    over)."""
     nL = 0
     nE = 0
     for _ in range(max_iter):
@@ -321,17 +324,27 @@ def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, inL, E,
         if not ok:
             break
         psi = -f0 / f1
+        for j in range(k):
+            va[j] = w0e[j] + psi * PaT[i, j]
+        for j in range(K):
+            vc[j] = rCe[j] - psi * BaT[i, j]
+        for a in range(nE):
+            x = Bm[a, 0] + Bm[a, 1] * psi
+            _axpy(-x, ZT[E[a]], va)
+            _axpy(-x, S[E[a]], vc[:K])
+        for b in range(nL):
+            lam = Bm[nE + b, 0] + Bm[nE + b, 1] * psi
+            _axpy(-lam, M0[L[b]], va)
+            _axpy(lam, Z[L[b]], vc[:K])
         nL2 = 0
         nE2 = 0
         nF = 0
         moved = False
         for j in range(k):
-            if not inL[j]:
-                alpha, beta = _active_line(j, i, M0, PaT, Z, L, nL, E, nE, w0e, Bm)
-                if (alpha + beta * psi) * sA[j] <= 0.0:
-                    L2[nL2] = j
-                    nL2 += 1
-                    moved = True
+            if not inL[j] and va[j] * sA[j] <= 0.0:
+                L2[nL2] = j
+                nL2 += 1
+                moved = True
         for b in range(nL):
             g = l1 * sA[L[b]] + Bm[nE + b, 0] + Bm[nE + b, 1] * psi
             if abs(g) > l1 * (1.0 + MARGIN):
@@ -350,14 +363,11 @@ def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, inL, E,
             else:
                 moved = True
         for j in range(K):
-            if not inE[j]:
-                alpha, beta = _candidate_line(j, i, Z, S, BaT, L, nL, E, nE, rCe, Bm)
-                g = alpha + beta * psi
-                if abs(g) > l1 * (1.0 + MARGIN):
-                    E2[nE2] = j
-                    sE2[nE2] = 1.0 if g > 0.0 else -1.0
-                    nE2 += 1
-                    moved = True
+            if not inE[j] and abs(vc[j]) > l1 * (1.0 + MARGIN):
+                E2[nE2] = j
+                sE2[nE2] = 1.0 if vc[j] > 0.0 else -1.0
+                nE2 += 1
+                moved = True
         if not moved:
             return psi, nL, nE, True
         for f in range(nF):
@@ -469,8 +479,8 @@ def _fold_path(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, inL, E, inE, 
 
 @njit(cache=True, nogil=True)
 def _candidate_terms(G, Xc, XA, M0, A0, C, K, l2):
-    """Z = M0 G_A0C (k, K), S = G_CC + l2 I - G_CA0 Z (K, K) and
-    BaT = X̃_A0 Z - X̃_C (n, K) for the first K candidates C."""
+    """Z = M0 G_A0C (k, K), its transpose ZT, S = G_CC + l2 I - G_CA0 Z (K, K, made
+    exactly symmetric) and BaT = X̃_A0 Z - X̃_C (n, K) for the first K candidates C."""
     k = A0.shape[0]
     GAC = np.empty((k, K))
     for a in range(k):
@@ -480,11 +490,11 @@ def _candidate_terms(G, Xc, XA, M0, A0, C, K, l2):
     S = _product(-GAC.T.copy(), Z)
     BaT = _product(XA, Z)
     for a in range(K):
-        for b in range(K):
-            S[a, b] += G[C[a], C[b]]
-        S[a, a] += l2
+        for b in range(a):
+            S[a, b] = S[b, a] = 0.5 * (S[a, b] + S[b, a]) + G[C[a], C[b]]
+        S[a, a] += G[C[a], C[a]] + l2
         BaT[:, a] -= Xc[:, C[a]]
-    return Z, S, BaT
+    return Z, np.ascontiguousarray(Z.T), S, BaT
 
 
 @njit(cache=True, nogil=True)
@@ -661,7 +671,8 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
         for b in range(k):
             H[a, b] = G[A0[a], A0[b]]
         H[a, a] += l2
-    M0 = np.ascontiguousarray(np.linalg.inv(H)) if k else np.zeros((0, 0))
+    M0 = np.linalg.inv(H) if k else np.zeros((0, 0))
+    M0 = 0.5 * (M0 + M0.T)                    # exactly symmetric: rows serve as columns
     XA = np.empty((n, k))
     for a in range(k):
         XA[:, a] = Xc[:, A0[a]]
@@ -783,7 +794,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     inside[watch] = True
     added[watch] = True
     limit[C[:K]] = HUGE
-    Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
+    Z, ZT, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
     rC0 = r0[C[:K]].copy()
     mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
     # 3. the open folds
@@ -802,14 +813,17 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     rCe = np.empty(p)
     xwe = np.empty(1)
     b1 = np.empty(p + 1)
+    va = np.empty(k)
+    vc = np.empty(p)
     while nt:
         DW = np.zeros((nt, k + K))           # w - w0 on A0 and C
         for f in range(nt):
             i = todo[f]
             _reset(k, K, s0, w0A, rC0, xw[i], L, inL, 0, E, inE, 0, sA, w0e, rCe, xwe)
-            psi, nL, nE, ok = _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT,
-                                               e[i], L, inL, E, inE, sE, sA, w0e, rCe, xwe,
-                                               Km, Bm, b1, L2, E2, sE2, flips, steps)
+            psi, nL, nE, ok = _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S,
+                                               BaT, e[i], L, inL, E, inE, sE, sA, w0e, rCe,
+                                               xwe, Km, Bm, b1, L2, E2, sE2, flips, va, vc,
+                                               steps)
             counts[1] += ok
             if not ok:
                 _reset(k, K, s0, w0A, rC0, xw[i], L, inL, nL, E, inE, nE, sA, w0e, rCe, xwe)
@@ -865,7 +879,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             K = K1
             inside[C[:K]] = True
             limit[C[:K]] = HUGE
-            Z, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
+            Z, ZT, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
             rC0 = r0[C[:K]].copy()
             mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
 
