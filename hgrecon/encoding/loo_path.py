@@ -126,7 +126,7 @@ def _descent(G, c, l1, l2, w, r, max_sweeps=5, tol=1e-2):
                     delta = new - old
                     ww[a] = new
                     for b in range(m):
-                        rw[b] -= Gw[b, a] * delta
+                        rw[b] -= Gw[a, b] * delta
                     change = max(change, abs(delta))
                 big = max(big, abs(new))
             if change <= tol * big:
@@ -478,23 +478,36 @@ def _fold_path(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, inL, E, inE, 
 
 
 @njit(cache=True, nogil=True)
-def _candidate_terms(G, Xc, XA, M0, A0, C, K, l2):
-    """Z = M0 G_A0C (k, K), its transpose ZT, S = G_CC + l2 I - G_CA0 Z (K, K, made
-    exactly symmetric) and BaT = X̃_A0 Z - X̃_C (n, K) for the first K candidates C."""
+def _candidate_terms(G, Xc, XA, M0, A0, C, K0, K, l2, Z0, S0, BaT0):
+    """Z = M0 G_A0C (k, K), its transpose ZT, S = G_CC + l2 I - G_CA0 Z (K, K, exactly
+    symmetric) and BaT = X̃_A0 Z - X̃_C (n, K) for the first K candidates C, from Z0, S0,
+    BaT0, those of the first K0 (only the new candidates' terms are computed)."""
     k = A0.shape[0]
-    GAC = np.empty((k, K))
+    m = K - K0
+    GAN = np.empty((k, m))
     for a in range(k):
-        for b in range(K):
-            GAC[a, b] = G[A0[a], C[b]]
-    Z = _product(M0, GAC)
-    S = _product(-GAC.T.copy(), Z)
-    BaT = _product(XA, Z)
-    for a in range(K):
-        for b in range(a):
-            S[a, b] = S[b, a] = 0.5 * (S[a, b] + S[b, a]) + G[C[a], C[b]]
-        S[a, a] += G[C[a], C[a]] + l2
-        BaT[:, a] -= Xc[:, C[a]]
-    return Z, np.ascontiguousarray(Z.T), S, BaT
+        for b in range(m):
+            GAN[a, b] = G[A0[a], C[K0 + b]]
+    ZN = _product(M0, GAN)
+    Z = np.empty((k, K))
+    Z[:, :K0] = Z0
+    Z[:, K0:] = ZN
+    ZT = np.ascontiguousarray(Z.T)
+    SN = _product(ZT, GAN)                 # G_CA0 M0 G_A0N
+    S = np.empty((K, K))
+    S[:K0, :K0] = S0
+    for b in range(m):
+        jb = K0 + b
+        for a in range(jb):
+            v = SN[a, b] if a < K0 else 0.5 * (SN[a, b] + SN[jb, a - K0])
+            S[a, jb] = S[jb, a] = G[C[a], C[jb]] - v
+        S[jb, jb] = G[C[jb], C[jb]] + l2 - SN[jb, b]
+    BaT = np.empty((XA.shape[0], K))
+    BaT[:, :K0] = BaT0
+    BaT[:, K0:] = _product(XA, ZN)
+    for b in range(m):
+        BaT[:, K0 + b] -= Xc[:, C[K0 + b]]
+    return Z, ZT, S, BaT
 
 
 @njit(cache=True, nogil=True)
@@ -794,7 +807,8 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     inside[watch] = True
     added[watch] = True
     limit[C[:K]] = HUGE
-    Z, ZT, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
+    Z, ZT, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, 0, K, l2, np.empty((k, 0)),
+                                     np.empty((0, 0)), np.empty((n, 0)))
     rC0 = r0[C[:K]].copy()
     mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
     # 3. the open folds
@@ -876,10 +890,10 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
                 ok_out[i] = False
         nt = redo
         if nt:
+            Z, ZT, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, K1, l2, Z, S, BaT)
             K = K1
             inside[C[:K]] = True
             limit[C[:K]] = HUGE
-            Z, ZT, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, l2)
             rC0 = r0[C[:K]].copy()
             mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
 
