@@ -8,7 +8,7 @@ from sklearn.model_selection import LeaveOneOut, cross_val_predict
 from hgrecon.encoding import elasticnet as enet_mod
 from hgrecon.encoding.elasticnet import enet_loo
 from hgrecon.encoding.kernel import pca_reduce
-from hgrecon.encoding.loo_path import loo_enet
+from hgrecon.encoding.loo_path import _solve_quasidefinite, loo_enet
 
 
 def data(n=30, p=20, q=6, seed=0, scale=2.0, offset=5.0):
@@ -96,3 +96,25 @@ def test_only_a_ridge_part_is_accepted():
     X, Y = data()
     with pytest.raises(ValueError, match="0 < l1_ratio < 1"):
         loo_enet(X, Y, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("s, npos", [(1, 1), (7, 3), (12, 12), (20, 0), (25, 9)])
+def test_quasidefinite_solve_equals_numpy(s, npos):
+    rng = np.random.default_rng(s)
+    A = rng.normal(size=(s, s + 2))
+    K = A @ A.T
+    K[npos:, npos:] = -K[npos:, npos:] - np.eye(s - npos)     # quasi-definite
+    K[:npos, :npos] += np.eye(npos)
+    B = rng.normal(size=(s, 2))
+    Kw, Bw = np.zeros((s + 3, s + 3)), np.zeros((s + 3, 2))
+    Kw[:s, :s], Bw[:s] = K, B
+    assert _solve_quasidefinite(Kw, Bw, s, npos, np.empty(2 * s))
+    np.testing.assert_allclose(Bw[:s], np.linalg.solve(K, B), rtol=1e-9, atol=1e-12)
+
+
+def test_quasidefinite_solve_refuses_other_signs_and_restores_the_matrix():
+    K = np.array([[2.0, 1.0, 0.5], [1.0, -3.0, 0.2], [0.5, 0.2, 1.0]])   # second pivot < 0
+    Kw, B = K.copy(), np.ones((3, 2))
+    assert not _solve_quasidefinite(Kw, B, 3, 3, np.empty(6))
+    np.testing.assert_array_equal(Kw, K)
+    np.testing.assert_array_equal(B, np.ones((3, 2)))

@@ -36,6 +36,8 @@ MAX_PIECES = 400
 COLUMN_BLOCK = 4096
 #: Active-set steps of a fold before its path is followed instead.
 STEPS = 8
+#: Smallest system of a piece solved by L D L' (smaller ones by Gaussian elimination).
+QUASIDEFINITE = 6
 #: Relative margin of the certificate and of the optimality checks.
 MARGIN = 1e-10
 #: The limit of the coordinates the optimality checks skip (finite: fastmath).
@@ -82,6 +84,39 @@ def _solve_small(K, B, s):
             for c in range(col + 1, s):
                 v -= K[col, c] * B[c, t]
             B[col, t] = v / K[col, col]
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _solve_quasidefinite(K, B, s, npos, w):
+    """Solve K[:s, :s] X = B[:s] (two columns) in place by K = L D L' without pivoting
+    for a symmetric quasi-definite K: its first ``npos`` rows a positive definite block,
+    the others a negative definite one, so D's signs are known (Vanderbei 1995) and the
+    factorisation takes s³/6 multiply-adds. L goes to K's strict lower triangle, D to
+    w[s:2s]; w[:s]: work space. Returns False, with K and B as they were, where a pivot
+    has the wrong sign (rounding)."""
+    d = w[s:2 * s]
+    for r in range(s):
+        for j in range(r):
+            w[j] = K[r, j] - _dot(w[:j], K[j, :j])
+            K[r, j] = w[j] / d[j]
+        d[r] = K[r, r] - _dot(w[:r], K[r, :r])
+        if not (d[r] > 0.0 if r < npos else d[r] < 0.0):
+            for a in range(r + 1):          # the lower triangle back from the upper
+                for b in range(a):
+                    K[a, b] = K[b, a]
+            return False
+    for r in range(s):                      # L z = b
+        for j in range(r):
+            B[r, 0] -= K[r, j] * B[j, 0]
+            B[r, 1] -= K[r, j] * B[j, 1]
+    for r in range(s):                      # D y = z
+        B[r, 0] /= d[r]
+        B[r, 1] /= d[r]
+    for r in range(s - 1, 0, -1):           # L' x = y
+        for j in range(r):
+            B[j, 0] -= K[r, j] * B[r, 0]
+            B[j, 1] -= K[r, j] * B[r, 1]
     return True
 
 
@@ -242,9 +277,10 @@ def _flip(j, k, K, l1, M0, Z, PaT, i, sA, w0e, rCe, xwe):
 @njit(cache=True, nogil=True)
 def _assemble(i, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, nL, E, nE, sE, w0e, rCe, xwe,
               Km, Bm, b1):
-    """Solve the piece's system for (L, E): Bm[:s, 0] + ψ Bm[:s, 1] = (w_E, λ_L)(ψ).
-    Returns (f0, f1, ok) with f(ψ) = f0 + f1 ψ; ok is False for a singular system or a
-    slope that is not positive (rounding)."""
+    """Solve the piece's system for (L, E): Bm[:s, 0] + ψ Bm[:s, 1] = (w_E, λ_L)(ψ), a
+    quasi-definite one (S_EE positive definite, then -M0_LL negative definite). Returns
+    (f0, f1, ok) with f(ψ) = f0 + f1 ψ; ok is False for a singular system or a slope
+    that is not positive (rounding). b1 (3s,): work space."""
     s = nE + nL
     for a in range(nE):
         ea = E[a]
@@ -266,7 +302,8 @@ def _assemble(i, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, nL, E, nE, sE, w0e, 
     if s:
         for a in range(s):
             b1[a] = Bm[a, 1]
-        if not _solve_small(Km, Bm, s):
+        if not (s >= QUASIDEFINITE and _solve_quasidefinite(Km, Bm, s, nE, b1[s:])) and \
+                not _solve_small(Km, Bm, s):
             return 0.0, 0.0, False
         for a in range(s):
             b1x0 += b1[a] * Bm[a, 0]
@@ -826,7 +863,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     sE2 = np.empty(p)
     rCe = np.empty(p)
     xwe = np.empty(1)
-    b1 = np.empty(p + 1)
+    b1 = np.empty(3 * p + 3)
     va = np.empty(k)
     vc = np.empty(p)
     while nt:
