@@ -8,7 +8,7 @@ from sklearn.model_selection import LeaveOneOut, cross_val_predict
 from hgrecon.encoding import elasticnet as enet_mod
 from hgrecon.encoding.elasticnet import enet_loo
 from hgrecon.encoding.kernel import pca_reduce
-from hgrecon.encoding.loo_path import _solve_quasidefinite, loo_enet
+from hgrecon.encoding.loo_path import GEMM_CHECK, _solve_quasidefinite, loo_enet
 
 
 def data(n=30, p=20, q=6, seed=0, scale=2.0, offset=5.0):
@@ -44,6 +44,16 @@ def test_folds_equal_sklearn(alpha, l1_ratio, p, seed, steps):
     np.testing.assert_array_equal(nonzero, sklearn_nonzero(X, Y, alpha, l1_ratio))
     if steps == 0:
         assert counts[1] == 0 and counts[2] > 0
+
+
+def test_large_supports_equal_sklearn():
+    """Supports of GEMM_CHECK or more: the open folds are checked on every coordinate by
+    one product X̃'q, not by the per-coordinate certificate."""
+    X, Y = data(p=150, seed=2)
+    pred, nonzero, solved, counts = loo_enet(X, Y, 0.01, 0.5)
+    assert solved.all() and (nonzero >= GEMM_CHECK).mean() > 0.3 and counts[1] > 0
+    np.testing.assert_allclose(pred, sklearn_loo(X, Y, 0.01, 0.5), rtol=1e-7, atol=1e-7)
+    np.testing.assert_array_equal(nonzero, sklearn_nonzero(X, Y, 0.01, 0.5))
 
 
 def test_zero_solutions_are_the_training_mean():

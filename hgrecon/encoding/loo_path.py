@@ -22,7 +22,7 @@ active-set steps on those small systems (or the path, piece by piece, where the 
 cycle). A coordinate j outside C is certified by
 |g_j(ψ) - g_j(0)| = |ψ x̃_ij - x̃_j'X̃ (w - w0)| <= |ψ x̃_ij| + ||x̃_j|| ||X̃ (w - w0)||
 (first one bound for all coordinates, then one per coordinate, vectorised) or its
-gradient is computed exactly; violators join C and their folds are solved again. The
+gradient is computed exactly (for large supports, every gradient by one product); violators join C and their folds are solved again. The
 solution is exact: no tolerance but rounding.
 """
 
@@ -47,6 +47,9 @@ HUGE = 1e300
 GRAM_CHECK = 8
 #: Coordinates bounded together before they are checked one by one.
 SCREEN_BLOCK = 64
+#: Smallest support whose open folds are checked on every coordinate by one product
+#: X̃'q for all of them (smaller ones by :func:`_screen`).
+GEMM_CHECK = 32
 #: Candidates per column from the start: the coordinates nearest to entering (as many
 #: as w0's support when that is larger) ...
 WATCH = 16
@@ -651,10 +654,9 @@ def _screen(i, psi, q, limit, r0, Xc, XcT, AX, nu, l1, C, K, added):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, bound, g):
+def _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, g):
     """g (p,) the gradients at fold i's first-piece root ψ, g(ψ) = g(0) + ψ (x̃_i -
-    G_A0' M0 a) through the Gram's rows A0 (vectorised); returns
-    Σ_j max(|g_j| - bound_j, 0), 0 when no coordinate exceeds its bound."""
+    G_A0' M0 a) through the Gram's rows A0 (vectorised)."""
     p = g.shape[0]
     for j in range(p):
         g[j] = Xc[i, j]
@@ -663,19 +665,32 @@ def _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, bound, g):
         row = G[A0[a]]
         for j in range(p):
             g[j] -= coef * row[j]
-    total = 0.0
     for j in range(p):
         g[j] = r0[j] + psi * g[j]
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _moved_gradients(psi, xi, r0, xq, g):
+    """g = g(0) + ψ x̃_i - X̃'q, the gradients of a fold from xq = X̃'q (vectorised)."""
+    for j in range(g.shape[0]):
+        g[j] = r0[j] + psi * xi[j] - xq[j]
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _excess(g, bound):
+    """Σ_j max(|g_j| - bound_j, 0) (vectorised): 0 when no gradient exceeds its bound."""
+    total = 0.0
+    for j in range(g.shape[0]):
         total += max(abs(g[j]) - bound[j], 0.0)
     return total
 
 
 @njit(cache=True, nogil=True)
-def _first_piece_check(i, psi, Xc, G, A0, PaT, r0, bound, g, C, K, added):
-    """Exact optimality check of fold i's first piece when w0's support is small: the
-    coordinates whose gradient exceeds bound_j (l1 and the margin off the support, HUGE
-    on it) are violators and join C (:func:`_join`). Returns (violated, K)."""
-    if _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, bound, g) == 0.0:
+def _violators(g, bound, C, K, added):
+    """Exact optimality check of a fold from all its gradients g: the coordinates whose
+    |g_j| exceeds bound_j (l1 and the margin off the support and the candidates, HUGE on
+    them) are violators and join C (:func:`_join`). Returns (violated, K)."""
+    if _excess(g, bound) == 0.0:
         return False, K
     for j in range(g.shape[0]):
         if abs(g[j]) > bound[j]:
@@ -704,12 +719,14 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     1. Every fold's first piece (w0's support and signs): its root, its signs, and, where
        they hold, the coordinates off the support certified by one bound for all (most
        folds end here), else the WATCH coordinates nearest to entering checked exactly
-       and the others bounded again or checked by :func:`_first_piece_check` or
+       and the others bounded again or checked exactly (:func:`_violators`) or by
        :func:`_screen`; violators become the candidates C.
     2. C grows by the max(WATCH, k) coordinates nearest to entering (all, when p - k is
        small).
     3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), checked by the
-       bound or :func:`_screen`; violators join C and their folds are solved again.
+       bound, then by :func:`_screen` (or, for supports of GEMM_CHECK or more, on every
+       coordinate through one product X̃'q for all those folds); violators join C and
+       their folds are solved again.
     """
     n, p = Xc.shape
     A0 = np.flatnonzero(w0)
@@ -820,8 +837,8 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
         for f in range(nn):
             i = near[f]
             if k <= GRAM_CHECK:
-                bad, K = _first_piece_check(i, psi1[f], Xc, G, A0, PaT, r0, bound, g, C, K,
-                                            added)
+                _first_piece_gradients(i, psi1[f], Xc, G, A0, PaT, r0, g)
+                bad, K = _violators(g, bound, C, K, added)
             else:
                 bad, K = _screen(i, psi1[f], Q[f], limit, r0, Xc, XcT, AX, nu, l1, C, K,
                                  added)
@@ -863,6 +880,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     sE2 = np.empty(p)
     rCe = np.empty(p)
     xwe = np.empty(1)
+    todo_f = np.empty(n, dtype=np.int64)
     b1 = np.empty(3 * p + 3)
     va = np.empty(k)
     vc = np.empty(p)
@@ -911,16 +929,30 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
         for a in range(K):
             XT[k + a] = XcT[C[a]]
         Q = _product(DW, XT)                                             # X̃ (w - w0)
-        K1 = K
-        redo = 0
+        nF = 0                                  # the folds the bound does not settle
         for f in range(nt):
             i = todo[f]
-            if not ok_out[i]:
-                continue
+            if ok_out[i] and (abs(psi_out[i]) * mu_xi + np.sqrt(_dot(Q[f], Q[f])) * mu_nu
+                              >= 1.0 - MARGIN):
+                todo_f[nF] = f
+                nF += 1
+        gemm = k >= GEMM_CHECK and nF > 0
+        if gemm:
+            XQ = _product(_rows(Q, todo_f, nF), Xc)                     # X̃'q, a row each
+            bound = np.where(inside, HUGE, l1 * (1.0 + MARGIN))
+            g = np.empty(p)
+        K1 = K
+        redo = 0
+        for t in range(nF):
+            f = todo_f[t]
+            i = todo[f]
             psi = psi_out[i]
-            if abs(psi) * mu_xi + np.sqrt(_dot(Q[f], Q[f])) * mu_nu < 1.0 - MARGIN:
-                continue
-            bad, K1 = _screen(i, psi, Q[f], limit, r0, Xc, XcT, AX, nu, l1, C, K1, added)
+            if gemm:
+                _moved_gradients(psi, Xc[i], r0, XQ[t], g)
+                bad, K1 = _violators(g, bound, C, K1, added)
+            else:
+                bad, K1 = _screen(i, psi, Q[f], limit, r0, Xc, XcT, AX, nu, l1, C, K1,
+                                  added)
             if bad:
                 todo[redo] = i
                 redo += 1
