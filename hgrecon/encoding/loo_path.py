@@ -36,6 +36,8 @@ MAX_PIECES = 400
 COLUMN_BLOCK = 4096
 #: Active-set steps of a fold before its path is followed instead.
 STEPS = 8
+#: Largest first working set of the full-data solution's coordinate descent.
+FIRST_WORKING_SET = 96
 #: Smallest system of a piece solved by L D L' (smaller ones by Gaussian elimination).
 QUASIDEFINITE = 6
 #: Relative margin of the certificate and of the optimality checks.
@@ -132,13 +134,14 @@ def _soft(z, threshold):
 def _descent(G, c, l1, l2, w, r, max_sweeps=5, tol=1e-2):
     """Coordinate descent of ½ w'(G + l2 I)w - c'w + l1 ||w||_1 from w (updated in
     place, r = c - G w kept with it) on a working set: the coordinates with
-    |r_j| > l1 or w_j != 0, at most ``max_sweeps`` sweeps or until the largest change of
-    a sweep is below ``tol`` x the largest weight, then the working set again, until
+    |r_j| > l1 or w_j != 0 (the first time at most FIRST_WORKING_SET of them, the
+    largest |r_j|), at most ``max_sweeps`` sweeps or until the largest change of a
+    sweep is below ``tol`` x the largest weight, then the working set again, until
     nothing outside it violates the optimality conditions. Only a start for the exact
     steps of :func:`full_solution`."""
     p = c.shape[0]
     ws = np.empty(p, dtype=np.int64)
-    for _ in range(p + 1):
+    for outer in range(p + 1):
         m = 0
         for j in range(p):
             if w[j] != 0.0 or abs(r[j]) > l1:
@@ -146,12 +149,18 @@ def _descent(G, c, l1, l2, w, r, max_sweeps=5, tol=1e-2):
                 m += 1
         if m == 0:
             return
+        if outer == 0 and m > FIRST_WORKING_SET:
+            top = np.argsort(-np.abs(r[ws[:m]]))[:FIRST_WORKING_SET]
+            m = FIRST_WORKING_SET
+            ws[:m] = np.sort(ws[top])
         Gw = np.empty((m, m))
         rw = np.empty(m)
         ww = np.empty(m)
         for a in range(m):
-            for b in range(m):
-                Gw[a, b] = G[ws[a], ws[b]]
+            row = G[ws[a]]
+            for b in range(a, m):           # G's rows are far apart: half of them
+                Gw[a, b] = row[ws[b]]
+                Gw[b, a] = Gw[a, b]
             rw[a] = r[ws[a]]
             ww[a] = w[ws[a]]
         for _ in range(max_sweeps):
