@@ -924,12 +924,9 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             for a in range(nE):
                 xa = Bm[a, 0] + Bm[a, 1] * psi
                 DW[f, k + E[a]] = xa
-                for r in range(k):
-                    DW[f, r] -= Z[r, E[a]] * xa
+                _axpy(-xa, ZT[E[a]], DW[f, :k])
             for b in range(nL):
-                lam = Bm[nE + b, 0] + Bm[nE + b, 1] * psi
-                for r in range(k):
-                    DW[f, r] -= M0[r, L[b]] * lam
+                _axpy(-(Bm[nE + b, 0] + Bm[nE + b, 1] * psi), M0[L[b]], DW[f, :k])
         if not n_out:
             return
         XT = np.empty((k + K, n))
