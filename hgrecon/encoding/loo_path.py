@@ -527,7 +527,7 @@ def _fold_path(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, inL, E, inE, 
 
 
 @njit(cache=True, nogil=True)
-def _candidate_terms(G, Xc, XA, M0, A0, C, K0, K, l2, Z0, S0, BaT0):
+def _candidate_terms(G, XcT, XA, M0, A0, C, K0, K, l2, Z0, S0, BaT0):
     """Z = M0 G_A0C (k, K), its transpose ZT, S = G_CC + l2 I - G_CA0 Z (K, K, exactly
     symmetric) and BaT = X̃_A0 Z - X̃_C (n, K) for the first K candidates C, from Z0, S0,
     BaT0, those of the first K0 (only the new candidates' terms are computed)."""
@@ -547,15 +547,19 @@ def _candidate_terms(G, Xc, XA, M0, A0, C, K0, K, l2, Z0, S0, BaT0):
     S[:K0, :K0] = S0
     for b in range(m):
         jb = K0 + b
+        row = G[C[jb]]
         for a in range(jb):
             v = SN[a, b] if a < K0 else 0.5 * (SN[a, b] + SN[jb, a - K0])
-            S[a, jb] = S[jb, a] = G[C[a], C[jb]] - v
-        S[jb, jb] = G[C[jb], C[jb]] + l2 - SN[jb, b]
-    BaT = np.empty((XA.shape[0], K))
+            S[a, jb] = S[jb, a] = row[C[a]] - v
+        S[jb, jb] = row[C[jb]] + l2 - SN[jb, b]
+    n = XA.shape[0]
+    BaT = np.empty((n, K))
     BaT[:, :K0] = BaT0
     BaT[:, K0:] = _product(XA, ZN)
     for b in range(m):
-        BaT[:, K0 + b] -= Xc[:, C[K0 + b]]
+        x = XcT[C[K0 + b]]
+        for r in range(n):
+            BaT[r, K0 + b] -= x[r]
     return Z, ZT, S, BaT
 
 
@@ -751,7 +755,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     M0 = 0.5 * (M0 + M0.T)                    # exactly symmetric: rows serve as columns
     XA = np.empty((n, k))
     for a in range(k):
-        XA[:, a] = Xc[:, A0[a]]
+        XA[:, a] = XcT[A0[a]]
     PaT = _product(XA, M0)
     qa = np.zeros(n)
     xw = np.zeros(n)
@@ -870,7 +874,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     inside[watch] = True
     added[watch] = True
     limit[C[:K]] = HUGE
-    Z, ZT, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, 0, K, l2, np.empty((k, 0)),
+    Z, ZT, S, BaT = _candidate_terms(G, XcT, XA, M0, A0, C, 0, K, l2, np.empty((k, 0)),
                                      np.empty((0, 0)), np.empty((n, 0)))
     rC0 = r0[C[:K]].copy()
     mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
@@ -965,7 +969,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
                 ok_out[i] = False
         nt = redo
         if nt:
-            Z, ZT, S, BaT = _candidate_terms(G, Xc, XA, M0, A0, C, K, K1, l2, Z, S, BaT)
+            Z, ZT, S, BaT = _candidate_terms(G, XcT, XA, M0, A0, C, K, K1, l2, Z, S, BaT)
             K = K1
             inside[C[:K]] = True
             limit[C[:K]] = HUGE
