@@ -45,7 +45,11 @@ def test_solvers_equal_across_backends(solver, monkeypatch):
            "enet_pca_scores": lambda b: enet_loo(X, Y, folds, 0.05, 0.5, tol=1e-10, backend=b),
            }[solver]
     (p_np, i_np), (p_t, i_t) = run("numpy"), run("torch")
-    np.testing.assert_allclose(p_t, p_np, rtol=1e-9, atol=1e-9)
+    # enet_large: numpy takes the exact leave-one-out path, torch coordinate descent to
+    # tol 1e-10; on this near-singular design (p = 3n, l2 = 0.01) rounding amplified by
+    # the conditioning parts them by up to 4e-9, each within 4e-9 of scikit-learn at 1e-14
+    tol = 1e-8 if solver == "enet_large" else 1e-9
+    np.testing.assert_allclose(p_t, p_np, rtol=tol, atol=tol)
     np.testing.assert_array_equal(i_t, i_np)
 
 
