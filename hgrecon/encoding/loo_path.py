@@ -22,8 +22,9 @@ active-set steps on those small systems (or the path, piece by piece, where the 
 cycle). A coordinate j outside C is certified by
 |g_j(ψ) - g_j(0)| = |ψ x̃_ij - x̃_j'X̃ (w - w0)| <= |ψ x̃_ij| + ||x̃_j|| ||X̃ (w - w0)||
 (first one bound for all coordinates, then one per coordinate, vectorised) or its
-gradient is computed exactly (for large supports, every gradient by one product); violators join C and their folds are solved again. The
-solution is exact: no tolerance but rounding.
+gradient is computed exactly (for large supports, every gradient by one product);
+violators join C and their folds are solved again. The solution is exact: no tolerance
+but rounding.
 """
 
 import numpy as np
