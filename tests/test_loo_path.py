@@ -8,7 +8,8 @@ from sklearn.model_selection import LeaveOneOut, cross_val_predict
 from hgrecon.encoding import elasticnet as enet_mod
 from hgrecon.encoding.elasticnet import enet_loo
 from hgrecon.encoding.kernel import pca_reduce
-from hgrecon.encoding.loo_path import GEMM_CHECK, _solve_quasidefinite, loo_enet
+from hgrecon.encoding.loo_path import (GEMM_CHECK, _float32_error, _rounded_violators,
+                                     _solve_quasidefinite, loo_enet)
 
 
 def data(n=30, p=20, q=6, seed=0, scale=2.0, offset=5.0):
@@ -128,3 +129,33 @@ def test_quasidefinite_solve_refuses_other_signs_and_restores_the_matrix():
     assert not _solve_quasidefinite(Kw, B, 3, 3, np.empty(6))
     np.testing.assert_array_equal(Kw, K)
     np.testing.assert_array_equal(B, np.ones((3, 2)))
+
+
+def test_float32_products_are_bounded_and_checked_again_near_the_limit():
+    """The large-support check takes X̃'q in float32: _float32_error bounds the rounding
+    (scaled data, tiny and large entries included), and _rounded_violators flags exactly
+    the coordinates whose float64 gradient exceeds its bound, even where the two differ
+    by far less than float32 resolves."""
+    rng = np.random.default_rng(4)
+    n, p = 100, 400
+    Xc = rng.normal(size=(n, p)) * np.logspace(-30, 3, p)
+    q = rng.normal(size=n) * 1e2
+    q[::7] *= 1e-35
+    nu, xmax, qmax = np.sqrt((Xc ** 2).sum(0)), np.abs(Xc).max(), np.abs(q).max()
+    err = np.empty(p)
+    _float32_error(nu, np.sqrt(q @ q), n, qmax, xmax, err)
+    xq = Xc.T @ q
+    xq32 = (q.astype(np.float32)[None] @ Xc.astype(np.float32))[0].astype(float)
+    assert (np.abs(xq32 - xq) <= err).all() and (np.abs(xq32 - xq) > 0).any()
+
+    i, psi = 3, 0.7
+    exact = psi * Xc[i] - xq                             # gradients with r0 = 0 ...
+    bound = np.abs(exact) * (1 + rng.choice([-1e-9, 1e-9], p))   # ... each a hair off
+    g = psi * Xc[i] - xq32
+    C, added = np.zeros(p, dtype=np.int64), np.zeros(p, dtype=bool)
+    bad, K = _rounded_violators(g, bound, err, i, psi, np.zeros(p), Xc,
+                                np.ascontiguousarray(Xc.T), q, C, 0, added)
+    over = np.flatnonzero(np.abs(exact) > bound)
+    assert bad and 0 < len(over) < p
+    np.testing.assert_array_equal(np.sort(C[:K]), over)
+    assert ((np.abs(g) > bound) != (np.abs(exact) > bound)).any()   # float32 alone errs

@@ -41,6 +41,8 @@ STEPS = 8
 FIRST_WORKING_SET = 96
 #: Smallest system of a piece solved by L D L' (smaller ones by Gaussian elimination).
 QUASIDEFINITE = 6
+#: Largest matrix product (multiply-adds) taken by loops rather than BLAS.
+SMALL_PRODUCT = 4096
 #: Relative margin of the certificate and of the optimality checks.
 MARGIN = 1e-10
 #: The limit of the coordinates the optimality checks skip (finite: fastmath).
@@ -53,6 +55,10 @@ SCREEN_BLOCK = 64
 #: Smallest support whose open folds are checked on every coordinate by one product
 #: X̃'q for all of them (smaller ones by :func:`_screen`).
 GEMM_CHECK = 32
+#: Unit roundoff of float32, in which the products X̃'q of those checks are taken.
+ROUND32 = 2.0 ** -24
+#: Largest n max|q| max|x̃| for those products (else float64: no overflow in float32).
+RANGE32 = 1e30
 #: Candidates per column from the start: the coordinates nearest to entering (as many
 #: as w0's support when that is larger) ...
 WATCH = 16
@@ -104,9 +110,9 @@ def _solve_quasidefinite(K, B, s, npos, w):
     d = w[s:2 * s]
     for r in range(s):
         for j in range(r):
-            w[j] = K[r, j] - _dot(w[:j], K[j, :j])
+            w[j] = K[r, j] - _dot_prefix(w, K, j, j)
             K[r, j] = w[j] / d[j]
-        d[r] = K[r, r] - _dot(w[:r], K[r, :r])
+        d[r] = K[r, r] - _dot_prefix(w, K, r, r)
         if not (d[r] > 0.0 if r < npos else d[r] < 0.0):
             for a in range(r + 1):          # the lower triangle back from the upper
                 for b in range(a):
@@ -124,6 +130,14 @@ def _solve_quasidefinite(K, B, s, npos, w):
             B[j, 0] -= K[r, j] * B[r, 0]
             B[j, 1] -= K[r, j] * B[r, 1]
     return True
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _dot_prefix(u, M, row, count):
+    total = 0.0
+    for r in range(count):
+        total += u[r] * M[row, r]
+    return total
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -180,7 +194,7 @@ def _descent(G, c, l1, l2, w, r, max_sweeps=5, tol=1e-2):
             if change <= tol * big:
                 break
         for a in range(m):
-            _axpy(w[ws[a]] - ww[a], G[ws[a]], r)
+            _axpy(w[ws[a]] - ww[a], G, ws[a], r, p)
             w[ws[a]] = ww[a]
         violated = False
         for j in range(p):
@@ -192,11 +206,13 @@ def _descent(G, c, l1, l2, w, r, max_sweeps=5, tol=1e-2):
 
 
 @njit(cache=True, nogil=True)
-def _axpy(a, x, y):
-    """y += a x in place (nothing when a is 0)."""
+def _axpy(a, M, row, y, count):
+    """y[:count] += a M[row, :count] in place (nothing when a is 0). The compiled code
+    takes rows by index, not as views: a view costs two atomic reference counts, which
+    add up to a large share of the time of a fold."""
     if a != 0.0:
-        for j in range(y.shape[0]):
-            y[j] += a * x[j]
+        for j in range(count):
+            y[j] += a * M[row, j]
 
 
 @njit(cache=True, nogil=True)
@@ -242,7 +258,7 @@ def full_solution(G, c, l1, l2, max_iter=200):
             continue
         r[:] = c
         for a in range(k):
-            _axpy(-w[A[a]], G[A[a]], r)
+            _axpy(-w[A[a]], G, A[a], r, p)
         entered = False
         for j in range(p):
             if sign[j] == 0.0 and abs(r[j]) > l1 * (1.0 + MARGIN):
@@ -255,26 +271,37 @@ def full_solution(G, c, l1, l2, max_iter=200):
 
 @njit(cache=True, nogil=True)
 def _product(A, B):
-    """A @ B for C-contiguous float64 matrices, zero-sized ones included."""
-    if A.shape[0] == 0 or A.shape[1] == 0 or B.shape[1] == 0:
-        return np.zeros((A.shape[0], B.shape[1]))
-    return np.ascontiguousarray(A) @ np.ascontiguousarray(B)
+    """A @ B for C-contiguous float64 matrices, zero-sized ones included; small ones
+    (SMALL_PRODUCT multiply-adds or fewer) by loops, without BLAS's fixed cost."""
+    m, k = A.shape
+    n = B.shape[1]
+    if m * k * n > SMALL_PRODUCT:
+        return np.ascontiguousarray(A) @ np.ascontiguousarray(B)
+    out = np.zeros((m, n))
+    for r in range(m):
+        for t in range(k):
+            a = A[r, t]
+            for c in range(n):
+                out[r, c] += a * B[t, c]
+    return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _reset(k, K, s0, w0A, rC0, xw_i, L, inL, nL, E, inE, nE, sA, w0e, rCe, xwe):
     """Empty L and E (their masks cleared) and the right-hand sides of the column."""
     for b in range(nL):
         inL[L[b]] = False
     for a in range(nE):
         inE[E[a]] = False
-    sA[:k] = s0
-    w0e[:k] = w0A
-    rCe[:K] = rC0
+    for a in range(k):
+        sA[a] = s0[a]
+        w0e[a] = w0A[a]
+    for a in range(K):
+        rCe[a] = rC0[a]
     xwe[0] = xw_i
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _flip(j, k, K, l1, M0, Z, PaT, i, sA, w0e, rCe, xwe):
     """A0 coordinate j comes back with the other sign: its right-hand side changes by
     2 l1 sA_j, so w0 moves along M0 e_j, g_C(0) along Z[j] and a'w0 by PaT[i, j]."""
@@ -287,7 +314,7 @@ def _flip(j, k, K, l1, M0, Z, PaT, i, sA, w0e, rCe, xwe):
     xwe[0] += PaT[i, j] * step
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _assemble(i, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, nL, E, nE, sE, w0e, rCe, xwe,
               Km, Bm, b1):
     """Solve the piece's system for (L, E): Bm[:s, 0] + ψ Bm[:s, 1] = (w_E, λ_L)(ψ), a
@@ -353,19 +380,19 @@ def _candidate_line(j, i, Z, S, BaT, L, nL, E, nE, rCe, Bm):
     return alpha, beta
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S, BaT, e_i, L, inL, E, inE,
-                     sE, sA, w0e, rCe, xwe, Km, Bm, b1, L2, E2, sE2, flips, va, vc,
-                     max_iter):
+                     sE, sA, w0e, rCe, xwe, Km, Bm, b1, work, max_iter):
     """Primal-dual active-set steps for fold i from L = E = ∅: solve (w, ψ) exactly for
     the guessed sets, then move at once every coordinate that breaks its sign or its
     optimality condition (an A0 coordinate whose gradient l1 sA + λ leaves [-l1, l1]
     comes back, with the other sign if it left on that side). Ends on the optimum when
     nothing moves; most folds need one to three steps. The A0 weights (va) and the
     candidates' gradients (vc) at ψ take one row of ZT = Z', M0, S or Z per entered or
-    left coordinate. L2, E2, sE2, flips, va (k,), vc (≥ K,): work space. Returns (ψ, |L|,
+    left coordinate. work = (L2, E2, sE2, flips, va (k,), vc (≥ K,)): work space. Returns (ψ, |L|,
     |E|, ok); ok is False when the steps do not settle (then :func:`_fold_path` takes
     over)."""
+    L2, E2, sE2, flips, va, vc = work
     nL = 0
     nE = 0
     for _ in range(max_iter):
@@ -378,14 +405,20 @@ def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S, BaT, e_i, L, inL
             va[j] = w0e[j] + psi * PaT[i, j]
         for j in range(K):
             vc[j] = rCe[j] - psi * BaT[i, j]
-        for a in range(nE):
+        for a in range(nE):                 # index loops: no views (refcounts)
             x = Bm[a, 0] + Bm[a, 1] * psi
-            _axpy(-x, ZT[E[a]], va)
-            _axpy(-x, S[E[a]], vc[:K])
+            ea = E[a]
+            for j in range(k):
+                va[j] -= x * ZT[ea, j]
+            for j in range(K):
+                vc[j] -= x * S[ea, j]
         for b in range(nL):
             lam = Bm[nE + b, 0] + Bm[nE + b, 1] * psi
-            _axpy(-lam, M0[L[b]], va)
-            _axpy(lam, Z[L[b]], vc[:K])
+            lb = L[b]
+            for j in range(k):
+                va[j] -= lam * M0[lb, j]
+            for j in range(K):
+                vc[j] += lam * Z[lb, j]
         nL2 = 0
         nE2 = 0
         nF = 0
@@ -565,18 +598,19 @@ def _candidate_terms(G, XcT, XA, M0, A0, C, K0, K, l2, Z0, S0, BaT0):
 
 
 @njit(cache=True, nogil=True)
-def _watch(inside, r0, nu, xi, l1, count):
+def _watch(inside, weight, nu, xi, count):
     """The ``count`` coordinates not ``inside`` nearest to entering: largest
-    max(ν_j, ξ_j) / σ_j (σ_j = l1 - |g_j(0)|, the slack), most dangerous first."""
+    max(ν_j, ξ_j) / σ_j (weight = 1 / σ_j, σ_j = l1 - |g_j(0)| the slack), most dangerous
+    first."""
     top = np.empty(count, dtype=np.int64)
     value = np.empty(count)
     size = 0
     if count == 0:
         return top
-    for j in range(r0.shape[0]):
+    for j in range(weight.shape[0]):
         if inside[j]:
             continue
-        danger = max(nu[j], xi[j]) / max(l1 - abs(r0[j]), 1e-300 * l1)
+        danger = max(nu[j], xi[j]) * weight[j]
         if size == count and danger <= value[size - 1]:
             continue
         pos = size if size < count else count - 1
@@ -592,34 +626,32 @@ def _watch(inside, r0, nu, xi, l1, count):
 
 
 @njit(cache=True, nogil=True)
-def _outside_bounds(inside, r0, nu, xi, l1):
-    """Over the coordinates not ``inside``: the largest ν_j / σ_j and ξ_j / σ_j with the
-    slack σ_j = l1 - |g_j(0)| (inf where a slack is not positive), and how many there are."""
+def _outside_bounds(inside, weight, nu, xi):
+    """Over the coordinates not ``inside``: the largest ν_j / σ_j and ξ_j / σ_j (weight =
+    1 / σ_j, inf where the slack σ_j is not positive), and how many there are."""
     mu_nu = 0.0
     mu_xi = 0.0
     count = 0
-    for j in range(r0.shape[0]):
+    for j in range(weight.shape[0]):
         if inside[j] or (nu[j] == 0.0 and xi[j] == 0.0):
             continue
         count += 1
-        slack = l1 - abs(r0[j])
-        if slack <= 0.0:
-            return np.inf, np.inf, count
-        mu_nu = max(mu_nu, nu[j] / slack)
-        mu_xi = max(mu_xi, xi[j] / slack)
+        mu_nu = max(mu_nu, nu[j] * weight[j])
+        mu_xi = max(mu_xi, xi[j] * weight[j])
     return mu_nu, mu_xi, count
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _dot(u, v):
-    """u'v, reassociated (vectorised); only the optimality checks use it."""
+def _dot(M, row, v, count):
+    """M[row, :count]'v[:count], reassociated (vectorised); only the optimality checks and
+    the L D L' factorisation use it."""
     total = 0.0
-    for r in range(u.shape[0]):
-        total += u[r] * v[r]
+    for r in range(count):
+        total += M[row, r] * v[r]
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _join(j, C, K, added):
     """Coordinate j joins the candidates C[:K] unless it was ``added`` already; returns
     the new K."""
@@ -631,37 +663,38 @@ def _join(j, C, K, added):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _reach(ax, nu, limit, apsi, rho):
-    """Σ_j max(|ψ| |x̃_ij| + ||x̃_j|| ρ - limit_j, 0) over a block (ax: |x̃_i| there;
-    vectorised): 0 when no coordinate of the block can have reached its limit."""
+def _reach(AX, i, lo, hi, nu, limit, apsi, rho):
+    """Σ_j max(|ψ| |x̃_ij| + ||x̃_j|| ρ - limit_j, 0) over the block lo <= j < hi (AX =
+    |X̃|; vectorised): 0 when no coordinate of the block can have reached its limit."""
     total = 0.0
-    for j in range(ax.shape[0]):
-        total += max(apsi * ax[j] + nu[j] * rho - limit[j], 0.0)
+    for j in range(lo, hi):
+        total += max(apsi * AX[i, j] + nu[j] * rho - limit[j], 0.0)
     return total
 
 
-@njit(cache=True, nogil=True)
-def _screen(i, psi, q, limit, r0, Xc, XcT, AX, nu, l1, C, K, added):
-    """Exact optimality check of fold i's solution (ψ, q = X̃ (w - w0)) on the coordinates
-    off the support and the candidates: g_j(ψ) = g_j(0) + ψ x̃_ij - x̃_j'q is computed
+@njit(cache=True, nogil=True, inline="always")
+def _screen(i, psi, Q, f, limit, r0, Xc, XcT, AX, nu, l1, C, K, added):
+    """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) on the
+    coordinates off the support and the candidates: g_j(ψ) = g_j(0) + ψ x̃_ij - x̃_j'q is computed
     only where |ψ x̃_ij| + ||x̃_j|| ||q|| reaches limit_j, the slack l1 - |g_j(0)| less
     the margin (HUGE for the coordinates not to check), bounded first for all and then
     per block of SCREEN_BLOCK coordinates (AX = |X̃|). Violators join C
     (:func:`_join`). Returns (violated, K)."""
-    p = Xc.shape[1]
-    rho = np.sqrt(_dot(q, q))
+    n, p = Xc.shape
+    q = Q[f]
+    rho = np.sqrt(_dot(Q, f, q, n))
     bad = False
-    if _reach(AX[i], nu, limit, abs(psi), rho) == 0.0:
+    if _reach(AX, i, 0, p, nu, limit, abs(psi), rho) == 0.0:
         return False, K
     for lo in range(0, p, SCREEN_BLOCK):
         hi = min(lo + SCREEN_BLOCK, p)
-        if _reach(AX[i, lo:hi], nu[lo:hi], limit[lo:hi], abs(psi), rho) == 0.0:
+        if _reach(AX, i, lo, hi, nu, limit, abs(psi), rho) == 0.0:
             continue
         for j in range(lo, hi):
             d = psi * Xc[i, j]
             if abs(d) + nu[j] * rho < limit[j]:
                 continue
-            if abs(r0[j] + d - _dot(XcT[j], q)) > l1 * (1.0 + MARGIN):
+            if abs(r0[j] + d - _dot(XcT, j, q, n)) > l1 * (1.0 + MARGIN):
                 bad = True
                 K = _join(j, C, K, added)
     return bad, K
@@ -676,9 +709,9 @@ def _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, g):
         g[j] = Xc[i, j]
     for a in range(A0.shape[0]):
         coef = PaT[i, a]
-        row = G[A0[a]]
+        row = A0[a]
         for j in range(p):
-            g[j] -= coef * row[j]
+            g[j] -= coef * G[row, j]
     for j in range(p):
         g[j] = r0[j] + psi * g[j]
 
@@ -699,7 +732,7 @@ def _excess(g, bound):
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _violators(g, bound, C, K, added):
     """Exact optimality check of a fold from all its gradients g: the coordinates whose
     |g_j| exceeds bound_j (l1 and the margin off the support and the candidates, HUGE on
@@ -712,6 +745,51 @@ def _violators(g, bound, C, K, added):
     return True, K
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _rounded_violators(g, bound, err, i, psi, r0, Xc, XcT, q, C, K, added):
+    """:func:`_violators` from gradients g whose products x̃_j'q were taken in float32,
+    each within err_j of the exact one: a coordinate is certified where |g_j| + err_j
+    stays within its bound, else its gradient is computed again in float64 and checked.
+    Returns (violated, K)."""
+    bad = False
+    if _excess_sum(g, err, bound) == 0.0:
+        return False, K
+    for j in range(g.shape[0]):
+        if not abs(g[j]) + err[j] <= bound[j]:
+            if abs(r0[j] + psi * Xc[i, j] - _dot(XcT, j, q, q.shape[0])) > bound[j]:
+                bad = True
+                K = _join(j, C, K, added)
+    return bad, K
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _excess_sum(g, err, bound):
+    """Σ_j max(|g_j| + err_j - bound_j, 0) (vectorised)."""
+    total = 0.0
+    for j in range(g.shape[0]):
+        total += max(abs(g[j]) + err[j] - bound[j], 0.0)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _float32_error(nu, rho, n, qmax, xmax, err):
+    """err_j >= |fl32(x̃_j'q) - x̃_j'q| for an n-term product taken in float32 from float64
+    x̃_j (norm ν_j, entries up to xmax) and q (norm ρ, entries up to qmax), finite: the
+    rounding of both operands, the products and the sums is at most ((n + 2) u + O(u²))
+    |x̃_j|'|q| <= that x ν_j ρ (doubled for the O(u²)), and subnormals lose at most 2^-126
+    per operand and operation."""
+    scale = 2.0 * (n + 4) * ROUND32
+    tiny = 2.0 ** -120 * n * (1.0 + qmax) * (1.0 + xmax)
+    for j in range(nu.shape[0]):
+        err[j] = scale * nu[j] * rho + tiny
+
+
+@njit(cache=True, nogil=True)
+def _product32(A, B):
+    """A @ B for C-contiguous float32 matrices (sgemm)."""
+    return A @ B
+
+
 @njit(cache=True, nogil=True)
 def _rows(M, index, count):
     """(count, M.shape[1]) the rows index[:count] of M."""
@@ -722,12 +800,12 @@ def _rows(M, index, count):
 
 
 @njit(cache=True, nogil=True)
-def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_out, ok_out,
-                 Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
+def column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_out,
+                 nnz_out, ok_out, Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
     """Every leave-one-out fold of one column from its full-data solution w0 at the
     fold penalties: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
-    whether the fold was solved into ok_out. Km (p + 1, p + 1), Bm (p + 1, 2): work space;
-    counts (5,) adds the folds ended by their first piece, the solves by active-set
+    whether the fold was solved into ok_out. Xc32: X̃ in float32, xmax: max |X̃|. Km
+    (p + 1, p + 1), Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their first piece, the solves by active-set
     steps (at most ``steps``), by the path and the failed ones.
 
     1. Every fold's first piece (w0's support and signs): its root, its signs, and, where
@@ -739,8 +817,9 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
        small).
     3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), checked by the
        bound, then by :func:`_screen` (or, for supports of GEMM_CHECK or more, on every
-       coordinate through one product X̃'q for all those folds); violators join C and
-       their folds are solved again.
+       coordinate through one product X̃'q for all those folds, taken in float32 with
+       its rounding bounded and the few coordinates within that bound of their limit
+       computed again in float64); violators join C and their folds are solved again.
     """
     n, p = Xc.shape
     A0 = np.flatnonzero(w0)
@@ -768,8 +847,12 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             pn[r] += PaT[r, a] * PaT[r, a]
     r0 = c.copy()
     for a in range(k):
-        _axpy(-w0A[a], G[A0[a]], r0)
+        _axpy(-w0A[a], G, A0[a], r0, p)
     limit = (l1 - np.abs(r0)) * (1.0 - MARGIN)
+    weight = np.empty(p)                       # 1 / the slack (divisions once a column)
+    for j in range(p):
+        slack = l1 - abs(r0[j])
+        weight[j] = 1.0 / slack if slack > 0.0 else np.inf
     limit[A0] = HUGE
     inside = np.zeros(p, dtype=np.bool_)
     inside[A0] = True
@@ -777,7 +860,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     C = np.empty(p, dtype=np.int64)
     K = 0
     # 1. first pieces
-    mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+    mu_nu, mu_xi, n_out = _outside_bounds(inside, weight, nu, xi)
     todo = np.empty(n, dtype=np.int64)
     nt = 0
     near = np.empty(n, dtype=np.int64)         # folds the bound does not settle
@@ -807,9 +890,9 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             todo[nt] = i
             nt += 1
     if nn:          # the WATCH coordinates nearest to entering checked exactly, then
-        top = _watch(inside, r0, nu, xi, l1, min(WATCH, p - k))      # the bound again
+        top = _watch(inside, weight, nu, xi, min(WATCH, p - k))      # the bound again
         inside[top] = True
-        mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+        mu_nu, mu_xi, n_out = _outside_bounds(inside, weight, nu, xi)
         inside[top] = False
         GT = np.empty((k, top.shape[0]))
         for a in range(k):
@@ -854,7 +937,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
                 _first_piece_gradients(i, psi1[f], Xc, G, A0, PaT, r0, g)
                 bad, K = _violators(g, bound, C, K, added)
             else:
-                bad, K = _screen(i, psi1[f], Q[f], limit, r0, Xc, XcT, AX, nu, l1, C, K,
+                bad, K = _screen(i, psi1[f], Q, f, limit, r0, Xc, XcT, AX, nu, l1, C, K,
                                  added)
             if not bad:
                 psi_out[i] = psi1[f]
@@ -868,7 +951,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
         return
     # 2. the candidates: the violators so far and the coordinates nearest to entering
     inside[C[:K]] = True
-    watch = _watch(inside, r0, nu, xi, l1,
+    watch = _watch(inside, weight, nu, xi,
                    p - k - K if p - k - K <= ALL_CANDIDATES else max(WATCH, k))
     C[K:K + watch.shape[0]] = watch
     K += watch.shape[0]
@@ -878,7 +961,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     Z, ZT, S, BaT = _candidate_terms(G, XcT, XA, M0, A0, C, 0, K, l2, np.empty((k, 0)),
                                      np.empty((0, 0)), np.empty((n, 0)))
     rC0 = r0[C[:K]].copy()
-    mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+    mu_nu, mu_xi, n_out = _outside_bounds(inside, weight, nu, xi)
     # 3. the open folds
     kk = max(k, 1)
     L = np.empty(kk, dtype=np.int64)
@@ -896,8 +979,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
     xwe = np.empty(1)
     todo_f = np.empty(n, dtype=np.int64)
     b1 = np.empty(3 * p + 3)
-    va = np.empty(k)
-    vc = np.empty(p)
+    work = (L2, E2, sE2, flips, np.empty(k), np.empty(p))
     while nt:
         DW = np.zeros((nt, k + K))           # w - w0 on A0 and C
         for f in range(nt):
@@ -905,8 +987,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             _reset(k, K, s0, w0A, rC0, xw[i], L, inL, 0, E, inE, 0, sA, w0e, rCe, xwe)
             psi, nL, nE, ok = _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S,
                                                BaT, e[i], L, inL, E, inE, sE, sA, w0e, rCe,
-                                               xwe, Km, Bm, b1, L2, E2, sE2, flips, va, vc,
-                                               steps)
+                                               xwe, Km, Bm, b1, work, steps)
             counts[1] += ok
             if not ok:
                 _reset(k, K, s0, w0A, rC0, xw[i], L, inL, nL, E, inE, nE, sA, w0e, rCe, xwe)
@@ -929,9 +1010,12 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             for a in range(nE):
                 xa = Bm[a, 0] + Bm[a, 1] * psi
                 DW[f, k + E[a]] = xa
-                _axpy(-xa, ZT[E[a]], DW[f, :k])
+                for b in range(k):
+                    DW[f, b] -= xa * ZT[E[a], b]
             for b in range(nL):
-                _axpy(-(Bm[nE + b, 0] + Bm[nE + b, 1] * psi), M0[L[b]], DW[f, :k])
+                lam = Bm[nE + b, 0] + Bm[nE + b, 1] * psi
+                for a in range(k):
+                    DW[f, a] -= lam * M0[L[b], a]
         if not n_out:
             return
         XT = np.empty((k + K, n))
@@ -943,13 +1027,20 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
         nF = 0                                  # the folds the bound does not settle
         for f in range(nt):
             i = todo[f]
-            if ok_out[i] and (abs(psi_out[i]) * mu_xi + np.sqrt(_dot(Q[f], Q[f])) * mu_nu
+            if ok_out[i] and (abs(psi_out[i]) * mu_xi + np.sqrt(_dot(Q, f, Q[f], n)) * mu_nu
                               >= 1.0 - MARGIN):
                 todo_f[nF] = f
                 nF += 1
         gemm = k >= GEMM_CHECK and nF > 0
         if gemm:
-            XQ = _product(_rows(Q, todo_f, nF), Xc)                     # X̃'q, a row each
+            QF = _rows(Q, todo_f, nF)
+            qmax = np.abs(QF).max()
+            single = n * qmax * xmax <= RANGE32           # and finite
+            if single:                                    # X̃'q, a row each, in float32
+                XQ32 = _product32(QF.astype(np.float32), Xc32)
+                err = np.empty(p)
+            else:
+                XQ = _product(QF, Xc)
             bound = np.where(inside, HUGE, l1 * (1.0 + MARGIN))
             g = np.empty(p)
         K1 = K
@@ -958,11 +1049,16 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             f = todo_f[t]
             i = todo[f]
             psi = psi_out[i]
-            if gemm:
+            if gemm and single:
+                _moved_gradients(psi, Xc[i], r0, XQ32[t], g)
+                _float32_error(nu, np.sqrt(_dot(Q, f, Q[f], n)), n, qmax, xmax, err)
+                bad, K1 = _rounded_violators(g, bound, err, i, psi, r0, Xc, XcT, Q[f], C,
+                                             K1, added)
+            elif gemm:
                 _moved_gradients(psi, Xc[i], r0, XQ[t], g)
                 bad, K1 = _violators(g, bound, C, K1, added)
             else:
-                bad, K1 = _screen(i, psi, Q[f], limit, r0, Xc, XcT, AX, nu, l1, C, K1,
+                bad, K1 = _screen(i, psi, Q, f, limit, r0, Xc, XcT, AX, nu, l1, C, K1,
                                   added)
             if bad:
                 todo[redo] = i
@@ -975,7 +1071,7 @@ def column_folds(G, Xc, XcT, AX, nu, xi, c, e, w0, l1, l2, kappa, psi_out, nnz_o
             inside[C[:K]] = True
             limit[C[:K]] = HUGE
             rC0 = r0[C[:K]].copy()
-            mu_nu, mu_xi, n_out = _outside_bounds(inside, r0, nu, xi, l1)
+            mu_nu, mu_xi, n_out = _outside_bounds(inside, weight, nu, xi)
 
 
 @njit(cache=True, nogil=True)
@@ -1005,15 +1101,16 @@ def diagonal_folds(h, Xc, X2, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_ite
     hinv = 1.0 / h
     status = np.empty(p, dtype=np.int8)
     for i in range(n):
-        f = kappa * (e[i] - _dot(Xc[i], w0))
+        f = kappa * (e[i] - _dot(Xc, i, w0, p))
         if f == 0.0:
             psi_out[i] = 0.0
             nnz_out[i] = k
             ok_out[i] = True
             continue
         lo, hi = (0.0, np.inf) if f < 0.0 else (-np.inf, 0.0)
-        psi = -f / (1.0 - kappa * _dot(X2[i], slope))
-        status[:] = start
+        psi = -f / (1.0 - kappa * _dot(X2, i, slope, p))
+        for j in range(p):
+            status[j] = start[j]
         for _ in range(max_iter):
             f = psi + kappa * e[i]
             fp = 1.0
@@ -1042,7 +1139,8 @@ def diagonal_folds(h, Xc, X2, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_ite
             newton = (lo < step < hi) or not (np.isfinite(lo) and np.isfinite(hi))
             psi = step if newton else 0.5 * (lo + hi)
             if not newton:
-                status[:] = 2                   # a bisection point: signs unknown
+                for j in range(p):              # a bisection point: signs unknown
+                    status[j] = 2
 
 
 @njit(cache=True, nogil=True)
@@ -1058,6 +1156,8 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
     m = CT.shape[0]
     XcT = np.ascontiguousarray(Xc.T)
     AX = np.abs(Xc)
+    Xc32 = Xc.astype(np.float32)
+    xmax = AX.max() if AX.size else 0.0
     psi = np.zeros((m, n))
     nnz = np.zeros((m, n), dtype=np.int64)
     ok = np.zeros((m, n), dtype=np.bool_)
@@ -1074,8 +1174,9 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
             continue
         w0, converged = full_solution(G, CT[col], l1, l2)
         if converged:
-            column_folds(G, Xc, XcT, AX, nu, xi, CT[col], ET[col], w0, l1, l2, kappa,
-                         psi[col], nnz[col], ok[col], Km, Bm, counts, steps, max_pieces)
+            column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, CT[col], ET[col], w0, l1, l2,
+                         kappa, psi[col], nnz[col], ok[col], Km, Bm, counts, steps,
+                         max_pieces)
     return psi, nnz, ok, counts
 
 
