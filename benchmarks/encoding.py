@@ -291,60 +291,83 @@ def one_participant(family, settings, seed=0):
     return start, end, support
 
 
-def participants_at_once(jobs, family, settings, seeds=(0,)):
-    """Seconds per participant for the participants ``seeds`` run ``jobs`` at a time,
-    one process each (as ``snakemake --cores jobs`` runs them): the wall time from the
-    first start to the last end over the number of participants (one seed: ``jobs``
-    copies of it at once); and the mean support."""
-    if len(seeds) == 1:
-        seeds = tuple(seeds) * jobs
+def at_once(jobs, tasks):
+    """Run the tasks (family, settings, seed) through :func:`one_participant`, ``jobs``
+    at a time, one process each (as ``snakemake --cores jobs`` runs the ``encode``
+    jobs): their (start, end, support)."""
     if jobs == 1:
-        runs = [one_participant(family, settings, seed) for seed in seeds]
-    else:
-        from concurrent.futures import ProcessPoolExecutor
+        return [one_participant(*task) for task in tasks]
+    from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(jobs) as pool:
-            runs = list(pool.map(one_participant, [family] * len(seeds),
-                                 [settings] * len(seeds), seeds))
-    wall = max(r[1] for r in runs) - min(r[0] for r in runs)
+    with ProcessPoolExecutor(jobs) as pool:
+        return list(pool.map(one_participant, *zip(*tasks)))
+
+
+def wall(runs):
+    """Seconds from the first start to the last end."""
+    return max(r[1] for r in runs) - min(r[0] for r in runs)
+
+
+def mean_support(runs):
     supports = [r[2] for r in runs]
-    return wall / len(seeds), None if None in supports else float(np.mean(supports))
+    return None if None in supports else float(np.mean(supports))
 
 
 def paper_protocol(n_perm, target_perm, n_subjects, families, jobs=1, runs=RUNS):
     """protocol.evaluate with the paper's ElasticNet (+ intercept and paper-score null),
     the same with the XLS-R PCA fit inside the folds, and the ridge baseline in its two
     scalings, ``jobs`` participants at once. The paper's ElasticNet runs all
-    ``n_subjects`` participants (seeds 0, 1, ...); the other runs time ``jobs`` copies
-    of participant 0 and scale to ``n_subjects``. Every run uses ``n_perm`` (or
-    PERMS_TIMED) permutations, scaled to ``target_perm`` (the cost is linear in the
-    number of target columns)."""
-    total = {}
+    ``n_subjects`` participants (seeds 0, 1, ...) of every family as one set of jobs:
+    its total is their wall time. The other runs time ``jobs`` copies of participant 0
+    per family and scale to ``n_subjects``. Every run uses ``n_perm`` (or PERMS_TIMED)
+    permutations, scaled to ``target_perm`` (the cost is linear in the number of target
+    columns)."""
     print(f"paper protocol (100 words, 120 channels), {target_perm} permutations × "
           f"{n_subjects} participants, {jobs} participant(s) at once; the paper's "
-          f"ElasticNet on {n_subjects} different participants, the other runs on one and "
-          f"scaled", flush=True)
-    for family in families:
+          f"ElasticNet on {n_subjects} different participants per family, all "
+          f"{n_subjects * len(families)} jobs in one queue; the other runs on one "
+          f"participant and scaled", flush=True)
+
+    def settings(family, models, ridge_scale, pca_fit):
+        return Settings(n_perm=n_perm or PERMS_TIMED[family],
+                        pca_variance=0.9 if family == "XLS-R" else None, models=models,
+                        ridge_scale=ridge_scale, pca_fit=pca_fit)
+
+    def report(family, label, seconds, support, what):
         perms = n_perm or PERMS_TIMED[family]
-        scale = (target_perm + 1) / (perms + 1) * n_subjects
-        pca = 0.9 if family == "XLS-R" else None
-        seconds = {}
-        for label, models, ridge_scale, pca_fit in runs:
-            if (pca is None and label == "elasticnet, PCA in-fold"       # no PCA: same run
-                    and "elasticnet (paper)" in seconds):
-                seconds[label] = seconds["elasticnet (paper)"]
-            else:
-                settings = Settings(n_perm=perms, pca_variance=pca, models=models,
-                                    ridge_scale=ridge_scale, pca_fit=pca_fit)
-                seeds = range(n_subjects) if label == "elasticnet (paper)" else (0,)
-                seconds[label], support = participants_at_once(jobs, family, settings,
-                                                               tuple(seeds))
-                extra = "" if support is None else (
-                    f"   mean support per channel and fold {support:.2f}")
-                print(f"  {family:<9} {label:<24} {seconds[label]:8.2f} s with {perms:4d} "
-                      f"permutations → {seconds[label] * scale / n_subjects:8.1f} s per "
-                      f"participant at {target_perm}{extra}", flush=True)
-            total[label] = total.get(label, 0.0) + seconds[label] * scale
+        extra = "" if support is None else f"   mean support per channel and fold {support:.2f}"
+        print(f"  {family:<9} {label:<24} {seconds:8.2f} s {what} with {perms:4d} "
+              f"permutations → {seconds * (target_perm + 1) / (perms + 1):8.1f} s at "
+              f"{target_perm}{extra}", flush=True)
+
+    total, paper = {}, {}
+    for label, models, ridge_scale, pca_fit in runs:
+        if label == "elasticnet (paper)":
+            tasks = [(family, settings(family, models, ridge_scale, pca_fit), seed)
+                     for family in families for seed in range(n_subjects)]
+            done = at_once(jobs, tasks)
+            for family in families:
+                mine = [r for t, r in zip(tasks, done) if t[0] == family]
+                seconds = [r[1] - r[0] for r in mine]
+                report(family, label, np.mean(seconds), mean_support(mine),
+                       "per participant (one process's time)")
+                paper[family] = sum(seconds) / jobs / n_subjects     # its share of the wall
+            perms = {n_perm or PERMS_TIMED[f] for f in families}
+            assert len(perms) == 1, "the paper run takes one number of permutations"
+            total[label] = wall(done) * (target_perm + 1) / (perms.pop() + 1)
+            continue
+        for family in families:
+            perms = n_perm or PERMS_TIMED[family]
+            if family in paper and label == "elasticnet, PCA in-fold":   # no PCA: the
+                total[label] = total.get(label, 0.0) + paper[family] * n_subjects * (
+                    (target_perm + 1) / (perms + 1))                     # paper's run
+                continue
+            done = at_once(jobs, [(family, settings(family, models, ridge_scale, pca_fit),
+                                   0)] * jobs)
+            seconds = wall(done) / jobs
+            report(family, label, seconds, mean_support(done), "per participant")
+            total[label] = total.get(label, 0.0) + seconds * n_subjects * (
+                (target_perm + 1) / (perms + 1))
     for label, seconds in total.items():
         print(f"  total, {n_subjects} participants × {len(families)} families × {target_perm} "
               f"permutations, {label}: {seconds:8.1f} s", flush=True)

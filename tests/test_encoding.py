@@ -13,7 +13,7 @@ from hgrecon.encoding.elasticnet import enet_gram, enet_loo
 from hgrecon.encoding.folds import leave_one_group_out
 from hgrecon.encoding.moments import fold_moments
 from hgrecon.encoding.ridge import inner_loo_alpha, ridge_fold, ridge_loo
-from hgrecon.encoding.stats import fdr_bh, pearson, perm_pvalue
+from hgrecon.encoding.stats import fdr_bh, pearson, perm_pvalue, scores_along_rows
 
 
 def make_data(n=30, p=40, q=5, seed=0, offset=5.0):
@@ -115,6 +115,24 @@ def test_stats_against_scipy():
     assert perm_pvalue(1.0, np.array([0.5, 1.0, 2.0])) == pytest.approx(3 / 4)
     p = np.array([0.01, 0.04, 0.03, 0.5])
     np.testing.assert_allclose(fdr_bh(p), stats.false_discovery_control(p))
+
+
+def test_scores_along_rows_equal_scipy_and_sklearn():
+    """The one-pass-per-statistic column scores of the per-channel tables: r as
+    scipy.stats.pearsonr, R² as sklearn's r2_score, NaN where a column is constant."""
+    from scipy import stats
+    from sklearn.metrics import r2_score
+    rng = np.random.default_rng(1)
+    true = rng.normal(size=(40, 3, 5)) * 3 + 20
+    pred = true + rng.normal(size=true.shape)
+    true[:, 2, 4] = 7.0                                   # a constant channel
+    r, r2s = scores_along_rows(true, pred)
+    assert r.shape == r2s.shape == (3, 5) and np.isnan(r[2, 4]) and np.isnan(r2s[2, 4])
+    t, q = true.reshape(40, -1)[:, :-1], pred.reshape(40, -1)[:, :-1]
+    np.testing.assert_allclose(r.reshape(-1)[:-1],
+                               [stats.pearsonr(t[:, k], q[:, k])[0] for k in range(14)])
+    np.testing.assert_allclose(r2s.reshape(-1)[:-1],
+                               r2_score(t, q, multioutput="raw_values"))
 
 
 def test_protocol_intercept_matches_independent_computation():

@@ -206,7 +206,8 @@ def _enet_loo_path(X, Y, folds, alpha, l1_ratio, tol):
             redo = cols[~solved[r, cols]]
             pred[r, redo] = p[0][~solved[r, cols]]
             nnz[r, redo] = c[~solved[r, cols]]
-    return pred, nnz[[t[0] for t in folds]]
+    rows = [t[0] for t in folds]
+    return pred, nnz if rows == list(range(len(Y))) else nnz[rows]
 
 
 def _enet_refit(X, Y, splits, alpha, l1_ratio, tol, backend):

@@ -1159,7 +1159,7 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
     Xc32 = Xc.astype(np.float32)
     xmax = AX.max() if AX.size else 0.0
     psi = np.zeros((m, n))
-    nnz = np.zeros((m, n), dtype=np.int64)
+    nnz = np.zeros((m, n), dtype=np.int32)
     ok = np.zeros((m, n), dtype=np.bool_)
     Km = np.empty((p + 1, p + 1))
     Bm = np.empty((p + 1, 2))
@@ -1207,7 +1207,7 @@ def loo_enet(X, Y, alpha, l1_ratio, diagonal=None, steps=STEPS, max_pieces=MAX_P
     nu, xi = np.sqrt(np.maximum(G.diagonal(), 0.0)), np.abs(Xc).max(0)
     mean = Y.mean(0)
     pred = np.empty_like(Y)
-    nonzero = np.empty(Y.shape, dtype=np.int64)
+    nonzero = np.empty(Y.shape, dtype=np.int32)
     solved = np.empty(Y.shape, dtype=bool)
     counts = np.zeros(5, dtype=np.int64)
     for lo in range(0, Y.shape[1], COLUMN_BLOCK):            # bounded memory

@@ -26,7 +26,7 @@ from .elasticnet import check_penalty, enet_loo
 from .folds import leave_one_group_out, permutations
 from .kernel import pca_reduce
 from .ridge import check_alphas, ridge_nested_loo, ridge_splits
-from .stats import fdr_bh, pearson, perm_pvalue, r2
+from .stats import fdr_bh, pearson, perm_pvalue, r2, scores_along_rows
 
 MODELS = ("elasticnet", "ridge")
 SCALES = ("train", "all")
@@ -230,8 +230,7 @@ def _word_scores(folds, Ys, Ps, intercept):
 
 def _channel_table(model, channels, Ys, Ps, **extra):
     """Per-channel r and R² across held-out words, with permutation p and BH FDR."""
-    pcc = pearson(Ys, Ps, axis=0)            # (P + 1, q)
-    r2s = r2(Ys, Ps, axis=0)
+    pcc, r2s = scores_along_rows(Ys, Ps)     # (P + 1, q)
     p = perm_pvalue(pcc[0], pcc[1:]) if pcc.shape[0] > 1 else np.full(pcc.shape[1], np.nan)
     return pd.DataFrame({
         "model": model, "channel": list(channels), "pcc": pcc[0], "r2": r2s[0],

@@ -1,6 +1,7 @@
 """Scores, permutation p-values and FDR, vectorised over rows or columns."""
 
 import numpy as np
+from numba import njit
 from scipy import stats
 
 
@@ -32,6 +33,47 @@ def r2(true, pred, axis):
     ss_res, ss_tot = _dot_along(res, res, axis), _dot_along(tot, tot, axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), np.nan)
+
+
+def scores_along_rows(true, pred):
+    """:func:`pearson` and :func:`r2` of ``pred`` for ``true`` along axis 0 at once, for
+    arrays (n, ...) of many columns: two passes over the rows (the means, then the
+    centred sums), no temporaries the size of the arrays. Returns (r, R²), shape (...)."""
+    true, pred = np.asarray(true, dtype=float), np.asarray(pred, dtype=float)
+    if true.shape != pred.shape:
+        raise ValueError(f"shapes differ: {true.shape} and {pred.shape}")
+    shape = true.shape[1:]
+    n = true.shape[0]
+    r, r2s = _column_scores(np.ascontiguousarray(true.reshape(n, -1)),
+                            np.ascontiguousarray(pred.reshape(n, -1)))
+    return r.reshape(shape), r2s.reshape(shape)
+
+
+@njit(cache=True, nogil=True)
+def _column_scores(a, b):
+    n, m = a.shape
+    ma, mb = np.zeros(m), np.zeros(m)
+    for i in range(n):
+        for j in range(m):
+            ma[j] += a[i, j]
+            mb[j] += b[i, j]
+    ma /= n
+    mb /= n
+    sab, saa, sbb, sres = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
+    for i in range(n):
+        for j in range(m):
+            da, db = a[i, j] - ma[j], b[i, j] - mb[j]
+            sab[j] += da * db
+            saa[j] += da * da
+            sbb[j] += db * db
+            sres[j] += (a[i, j] - b[i, j]) ** 2
+    r, r2s = np.full(m, np.nan), np.full(m, np.nan)
+    for j in range(m):
+        if saa[j] * sbb[j] > 0:
+            r[j] = sab[j] / np.sqrt(saa[j] * sbb[j])
+        if saa[j] > 0:
+            r2s[j] = 1.0 - sres[j] / saa[j]
+    return r, r2s
 
 
 def perm_pvalue(observed, null):
