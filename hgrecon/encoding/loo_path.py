@@ -108,11 +108,17 @@ def _solve_quasidefinite(K, B, s, npos, w):
     w[s:2s]; w[:s]: work space. Returns False, with K and B as they were, where a pivot
     has the wrong sign (rounding)."""
     d = w[s:2 * s]
-    for r in range(s):
+    for r in range(s):                      # (loops, not calls: no reference counts)
         for j in range(r):
-            w[j] = K[r, j] - _dot_prefix(w, K, j, j)
-            K[r, j] = w[j] / d[j]
-        d[r] = K[r, r] - _dot_prefix(w, K, r, r)
+            t = K[r, j]
+            for u in range(j):
+                t -= w[u] * K[j, u]
+            w[j] = t
+            K[r, j] = t / d[j]
+        t = K[r, r]
+        for u in range(r):
+            t -= w[u] * K[r, u]
+        d[r] = t
         if not (d[r] > 0.0 if r < npos else d[r] < 0.0):
             for a in range(r + 1):          # the lower triangle back from the upper
                 for b in range(a):
@@ -130,14 +136,6 @@ def _solve_quasidefinite(K, B, s, npos, w):
             B[j, 0] -= K[r, j] * B[r, 0]
             B[j, 1] -= K[r, j] * B[r, 1]
     return True
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _dot_prefix(u, M, row, count):
-    total = 0.0
-    for r in range(count):
-        total += u[r] * M[row, r]
-    return total
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -663,40 +661,46 @@ def _join(j, C, K, added):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _reach(AX, i, lo, hi, nu, limit, apsi, rho):
-    """Σ_j max(|ψ| |x̃_ij| + ||x̃_j|| ρ - limit_j, 0) over the block lo <= j < hi (AX =
-    |X̃|; vectorised): 0 when no coordinate of the block can have reached its limit."""
-    total = 0.0
-    for j in range(lo, hi):
-        total += max(apsi * AX[i, j] + nu[j] * rho - limit[j], 0.0)
-    return total
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _screen(i, psi, Q, f, limit, r0, Xc, XcT, AX, nu, l1, C, K, added):
     """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) on the
-    coordinates off the support and the candidates: g_j(ψ) = g_j(0) + ψ x̃_ij - x̃_j'q is computed
-    only where |ψ x̃_ij| + ||x̃_j|| ||q|| reaches limit_j, the slack l1 - |g_j(0)| less
-    the margin (HUGE for the coordinates not to check), bounded first for all and then
-    per block of SCREEN_BLOCK coordinates (AX = |X̃|). Violators join C
-    (:func:`_join`). Returns (violated, K)."""
+    coordinates off the support and the candidates: g_j(ψ) = g_j(0) + ψ x̃_ij - x̃_j'q is
+    computed only where |ψ x̃_ij| + ||x̃_j|| ||q|| reaches limit_j, the slack l1 - |g_j(0)|
+    less the margin (HUGE for the coordinates not to check), bounded first for all and
+    then per block of SCREEN_BLOCK coordinates (AX = |X̃|; the bounds' sums vectorised,
+    reassociated like the products: the margin covers it). Loops, not calls: no
+    reference counts. Violators join C (:func:`_join`). Returns (violated, K)."""
     n, p = Xc.shape
-    q = Q[f]
-    rho = np.sqrt(_dot(Q, f, q, n))
-    bad = False
-    if _reach(AX, i, 0, p, nu, limit, abs(psi), rho) == 0.0:
+    rho = 0.0
+    for r in range(n):
+        rho += Q[f, r] * Q[f, r]
+    rho = np.sqrt(rho)
+    apsi = abs(psi)
+    reach = 0.0
+    for j in range(p):
+        reach += max(apsi * AX[i, j] + nu[j] * rho - limit[j], 0.0)
+    if reach == 0.0:
         return False, K
+    bad = False
     for lo in range(0, p, SCREEN_BLOCK):
         hi = min(lo + SCREEN_BLOCK, p)
-        if _reach(AX, i, lo, hi, nu, limit, abs(psi), rho) == 0.0:
+        reach = 0.0
+        for j in range(lo, hi):
+            reach += max(apsi * AX[i, j] + nu[j] * rho - limit[j], 0.0)
+        if reach == 0.0:
             continue
         for j in range(lo, hi):
             d = psi * Xc[i, j]
             if abs(d) + nu[j] * rho < limit[j]:
                 continue
-            if abs(r0[j] + d - _dot(XcT, j, q, n)) > l1 * (1.0 + MARGIN):
+            g = r0[j] + d
+            for r in range(n):
+                g -= XcT[j, r] * Q[f, r]
+            if abs(g) > l1 * (1.0 + MARGIN):
                 bad = True
-                K = _join(j, C, K, added)
+                if not added[j]:
+                    added[j] = True
+                    C[K] = j
+                    K += 1
     return bad, K
 
 
