@@ -8,8 +8,8 @@ from sklearn.model_selection import LeaveOneOut, cross_val_predict
 from hgrecon.encoding import elasticnet as enet_mod
 from hgrecon.encoding.elasticnet import enet_loo
 from hgrecon.encoding.kernel import pca_reduce
-from hgrecon.encoding.loo_path import (GEMM_CHECK, _float32_error, _rounded_violators,
-                                     _solve_quasidefinite, loo_enet)
+from hgrecon.encoding.loo_path import (GEMM_CHECK, _first_piece_screen, _float32_error,
+                                     _rounded_violators, _solve_quasidefinite, loo_enet)
 
 
 def data(n=30, p=20, q=6, seed=0, scale=2.0, offset=5.0):
@@ -159,3 +159,36 @@ def test_float32_products_are_bounded_and_checked_again_near_the_limit():
     assert bad and 0 < len(over) < p
     np.testing.assert_array_equal(np.sort(C[:K]), over)
     assert ((np.abs(g) > bound) != (np.abs(exact) > bound)).any()   # float32 alone errs
+
+
+def test_first_piece_screen_flags_exactly_the_violators():
+    """Mid-size supports are checked from the first piece's exact direction plus a bound
+    on what the entered and left coordinates add: every coordinate whose exact gradient
+    exceeds l1 (here some by a relative 1e-9) is flagged, no other one, and the support
+    and candidates (HUGE limits) are skipped."""
+    rng = np.random.default_rng(5)
+    n, p, l1, l2, psi, i = 60, 200, 3.0, 2.0, 0.8, 7
+    Xc = rng.normal(size=(n, p))
+    Xc -= Xc.mean(0)
+    G = Xc.T @ Xc
+    A0 = np.arange(0, 40, 2)
+    M0 = np.linalg.inv(G[np.ix_(A0, A0)] + l2 * np.eye(len(A0)))
+    u = M0 @ Xc[i, A0]                                     # first piece's move on A0
+    DF, HF = (G[:, A0] @ u)[None], (Xc[:, A0] @ u)[None]
+    delta = np.zeros(p)
+    delta[[41, 77]] = [0.02, -0.01]                        # entered coordinates
+    q = psi * HF[0] + Xc @ delta
+    exact_move = psi * Xc[i] - Xc.T @ q
+    target = l1 * np.where(rng.random(p) < 0.5, 1 - 1e-9, 1 + 1e-9)
+    r0 = np.sign(rng.normal(size=p)) * target - exact_move      # |g_j| = target_j
+    r0[::5] = 0.1 * l1 - exact_move[::5]                          # well inside
+    lim = np.full(p, l1 * (1 - 1e-10))
+    lim[A0] = lim[[41, 77]] = 1e300
+    C, added = np.zeros(p, dtype=np.int64), np.zeros(p, dtype=bool)
+    bad, K = _first_piece_screen(i, psi, 0, 0, DF, HF, q[None], r0, Xc,
+                                 np.ascontiguousarray(Xc.T), np.sqrt(np.diag(G)), lim, l1,
+                                 C, 0, added)
+    g = r0 + exact_move
+    over = np.flatnonzero((np.abs(g) > l1 * (1 + 1e-10)) & (lim < 1e300))
+    assert bad and len(over) > 20
+    np.testing.assert_array_equal(np.sort(C[:K]), over)

@@ -21,8 +21,9 @@ and the coordinates nearest to entering (WATCH or more); the folds whose support
 active-set steps on those small systems (or the path, piece by piece, where the steps
 cycle). A coordinate j outside C is certified by
 |g_j(ψ) - g_j(0)| = |ψ x̃_ij - x̃_j'X̃ (w - w0)| <= |ψ x̃_ij| + ||x̃_j|| ||X̃ (w - w0)||
-(first one bound for all coordinates, then one per coordinate, vectorised) or its
-gradient is computed exactly (for large supports, every gradient by one product);
+(one bound for all coordinates), by the same bound on what the entered and left
+coordinates add to the first piece's exact move (one per coordinate, vectorised), or
+its gradient is computed exactly (for large supports, every gradient by one product);
 violators join C and their folds are solved again. The solution is exact: no tolerance
 but rounding.
 """
@@ -47,13 +48,8 @@ SMALL_PRODUCT = 4096
 MARGIN = 1e-10
 #: The limit of the coordinates the optimality checks skip (finite: fastmath).
 HUGE = 1e300
-#: Largest support whose first pieces are checked through the Gram's rows (else by
-#: :func:`_screen`).
-GRAM_CHECK = 8
-#: Coordinates bounded together before they are checked one by one.
-SCREEN_BLOCK = 64
 #: Smallest support whose open folds are checked on every coordinate by one product
-#: X̃'q for all of them (smaller ones by :func:`_screen`).
+#: X̃'q for all of them (smaller ones by :func:`_first_piece_screen`).
 GEMM_CHECK = 32
 #: Unit roundoff of float32, in which the products X̃'q of those checks are taken.
 ROUND32 = 2.0 ** -24
@@ -661,63 +657,50 @@ def _join(j, C, K, added):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _screen(i, psi, Q, f, limit, r0, Xc, XcT, AX, nu, l1, C, K, added):
-    """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) on the
-    coordinates off the support and the candidates: g_j(ψ) = g_j(0) + ψ x̃_ij - x̃_j'q is
-    computed only where |ψ x̃_ij| + ||x̃_j|| ||q|| reaches limit_j, the slack l1 - |g_j(0)|
-    less the margin (HUGE for the coordinates not to check), bounded first for all and
-    then per block of SCREEN_BLOCK coordinates (AX = |X̃|; the bounds' sums vectorised,
-    reassociated like the products: the margin covers it). Loops, not calls: no
-    reference counts. Violators join C (:func:`_join`). Returns (violated, K)."""
+def _first_piece_screen(i, psi, t, f, DF, HF, Q, r0, Xc, XcT, nu, lim, l1, C, K, added):
+    """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) off the
+    support and the candidates (``inside``), from the first piece: q = ψ X̃_A0 M0 a + X̃δ
+    (HF[t] = X̃_A0 M0 a; δ, the change the entered and left coordinates make, is small),
+    so g_j(ψ) = g_j(0) + ψ (x̃_ij - DF[t, j]) - x̃_j'X̃δ (DF[t] = G_:A0 M0 a) and
+    |x̃_j'X̃δ| <= ||x̃_j|| ||X̃δ||; g_j is computed exactly (x̃_j'q) only where that bound
+    reaches lim_j (l1 less the margin; HUGE on the support and the candidates), first
+    summed over all coordinates (vectorised). Loops, not calls. Violators join C.
+    Returns (violated, K)."""
     n, p = Xc.shape
-    rho = 0.0
+    rd = 0.0
+    rq = 0.0
     for r in range(n):
-        rho += Q[f, r] * Q[f, r]
-    rho = np.sqrt(rho)
-    apsi = abs(psi)
-    reach = 0.0
+        d = Q[f, r] - psi * HF[t, r]
+        rd += d * d
+        rq += Q[f, r] * Q[f, r]
+    rho = np.sqrt(rd) + 1e-12 * np.sqrt(rq)          # and the rounding of X̃δ
+    excess = 0.0
     for j in range(p):
-        reach += max(apsi * AX[i, j] + nu[j] * rho - limit[j], 0.0)
-    if reach == 0.0:
+        excess += max(abs(r0[j] + psi * (Xc[i, j] - DF[t, j])) + nu[j] * rho - lim[j], 0.0)
+    if excess == 0.0:
         return False, K
     bad = False
-    for lo in range(0, p, SCREEN_BLOCK):
-        hi = min(lo + SCREEN_BLOCK, p)
-        reach = 0.0
-        for j in range(lo, hi):
-            reach += max(apsi * AX[i, j] + nu[j] * rho - limit[j], 0.0)
-        if reach == 0.0:
+    for j in range(p):
+        if abs(r0[j] + psi * (Xc[i, j] - DF[t, j])) + nu[j] * rho < lim[j]:
             continue
-        for j in range(lo, hi):
-            d = psi * Xc[i, j]
-            if abs(d) + nu[j] * rho < limit[j]:
-                continue
-            g = r0[j] + d
-            for r in range(n):
-                g -= XcT[j, r] * Q[f, r]
-            if abs(g) > l1 * (1.0 + MARGIN):
-                bad = True
-                if not added[j]:
-                    added[j] = True
-                    C[K] = j
-                    K += 1
+        g = r0[j] + psi * Xc[i, j]
+        for r in range(n):
+            g -= XcT[j, r] * Q[f, r]
+        if abs(g) > l1 * (1.0 + MARGIN):
+            bad = True
+            if not added[j]:
+                added[j] = True
+                C[K] = j
+                K += 1
     return bad, K
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _first_piece_gradients(i, psi, Xc, G, A0, PaT, r0, g):
+def _first_piece_gradients(i, t, psi, Xc, DF, r0, g):
     """g (p,) the gradients at fold i's first-piece root ψ, g(ψ) = g(0) + ψ (x̃_i -
-    G_A0' M0 a) through the Gram's rows A0 (vectorised)."""
-    p = g.shape[0]
-    for j in range(p):
-        g[j] = Xc[i, j]
-    for a in range(A0.shape[0]):
-        coef = PaT[i, a]
-        row = A0[a]
-        for j in range(p):
-            g[j] -= coef * G[row, j]
-    for j in range(p):
-        g[j] = r0[j] + psi * g[j]
+    DF[t]) with DF[t] = G_:A0 M0 a (vectorised)."""
+    for j in range(g.shape[0]):
+        g[j] = r0[j] + psi * (Xc[i, j] - DF[t, j])
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -804,26 +787,29 @@ def _rows(M, index, count):
 
 
 @njit(cache=True, nogil=True)
-def column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_out,
+def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_out,
                  nnz_out, ok_out, Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
     """Every leave-one-out fold of one column from its full-data solution w0 at the
     fold penalties: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
     whether the fold was solved into ok_out. Xc32: X̃ in float32, xmax: max |X̃|. Km
-    (p + 1, p + 1), Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their first piece, the solves by active-set
-    steps (at most ``steps``), by the path and the failed ones.
+    (p + 1, p + 1), Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their
+    first piece, the solves by active-set steps (at most ``steps``), by the path and the
+    failed ones.
 
     1. Every fold's first piece (w0's support and signs): its root, its signs, and, where
        they hold, the coordinates off the support certified by one bound for all (most
        folds end here), else the WATCH coordinates nearest to entering checked exactly
-       and the others bounded again or checked exactly (:func:`_violators`) or by
-       :func:`_screen`; violators become the candidates C.
+       and the others bounded again or checked exactly, every gradient from one product
+       G_:A0 M0 X̃_A0' for those folds (:func:`_violators`); violators become the
+       candidates C.
     2. C grows by the max(WATCH, k) coordinates nearest to entering (all, when p - k is
        small).
     3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), checked by the
-       bound, then by :func:`_screen` (or, for supports of GEMM_CHECK or more, on every
-       coordinate through one product X̃'q for all those folds, taken in float32 with
-       its rounding bounded and the few coordinates within that bound of their limit
-       computed again in float64); violators join C and their folds are solved again.
+       bound, then by :func:`_first_piece_screen` (or, for supports of GEMM_CHECK or
+       more, on every coordinate through one product X̃'q for all those folds, taken in
+       float32 with its rounding bounded and the few coordinates within that bound of
+       their limit computed again in float64); violators join C and their folds are
+       solved again.
     """
     n, p = Xc.shape
     A0 = np.flatnonzero(w0)
@@ -852,12 +838,10 @@ def column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, ps
     r0 = c.copy()
     for a in range(k):
         _axpy(-w0A[a], G, A0[a], r0, p)
-    limit = (l1 - np.abs(r0)) * (1.0 - MARGIN)
     weight = np.empty(p)                       # 1 / the slack (divisions once a column)
     for j in range(p):
         slack = l1 - abs(r0[j])
         weight[j] = 1.0 / slack if slack > 0.0 else np.inf
-    limit[A0] = HUGE
     inside = np.zeros(p, dtype=np.bool_)
     inside[A0] = True
     added = np.zeros(p, dtype=np.bool_)
@@ -926,23 +910,14 @@ def column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, ps
                 nnz_out[i] = k
                 ok_out[i] = True
         nn = still
-    if nn:
-        if k <= GRAM_CHECK:
-            bound = np.where(inside, HUGE, l1 * (1.0 + MARGIN))
-            g = np.empty(p)
-        else:
-            PF = _rows(PaT, near, nn)
-            for f in range(nn):
-                PF[f] *= psi1[f]
-            Q = _product(PF, np.ascontiguousarray(XA.T))               # (nn, n)
+    if nn:          # every gradient on the first piece, g(ψ) = g(0) + ψ (x̃_i - G_:A0 M0 a)
+        DF = _product(_rows(PaT, near, nn), _rows(G, A0, k))
+        bound = np.where(inside, HUGE, l1 * (1.0 + MARGIN))
+        g = np.empty(p)
         for f in range(nn):
             i = near[f]
-            if k <= GRAM_CHECK:
-                _first_piece_gradients(i, psi1[f], Xc, G, A0, PaT, r0, g)
-                bad, K = _violators(g, bound, C, K, added)
-            else:
-                bad, K = _screen(i, psi1[f], Q, f, limit, r0, Xc, XcT, AX, nu, l1, C, K,
-                                 added)
+            _first_piece_gradients(i, f, psi1[f], Xc, DF, r0, g)
+            bad, K = _violators(g, bound, C, K, added)
             if not bad:
                 psi_out[i] = psi1[f]
                 nnz_out[i] = k
@@ -961,7 +936,6 @@ def column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, ps
     K += watch.shape[0]
     inside[watch] = True
     added[watch] = True
-    limit[C[:K]] = HUGE
     Z, ZT, S, BaT = _candidate_terms(G, XcT, XA, M0, A0, C, 0, K, l2, np.empty((k, 0)),
                                      np.empty((0, 0)), np.empty((n, 0)))
     rC0 = r0[C[:K]].copy()
@@ -1036,6 +1010,12 @@ def column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, ps
                 todo_f[nF] = f
                 nF += 1
         gemm = k >= GEMM_CHECK and nF > 0
+        if not gemm and nF:      # g(ψ) = g(0) + ψ D_i - X̃'δ: the first piece's direction
+            PF = _rows(PaT, todo[todo_f[:nF]], nF)          # D_i exactly, X̃δ bounded
+            GA = _rows(G, A0, k)
+            DF = _product(PF, GA)                       # G_:A0 M0 a_i
+            HF = _product(PF, np.ascontiguousarray(XA.T))   # X̃_A0 M0 a_i
+            lim = np.where(inside, HUGE, l1 * (1.0 - MARGIN))
         if gemm:
             QF = _rows(Q, todo_f, nF)
             qmax = np.abs(QF).max()
@@ -1062,8 +1042,8 @@ def column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, ps
                 _moved_gradients(psi, Xc[i], r0, XQ[t], g)
                 bad, K1 = _violators(g, bound, C, K1, added)
             else:
-                bad, K1 = _screen(i, psi, Q, f, limit, r0, Xc, XcT, AX, nu, l1, C, K1,
-                                  added)
+                bad, K1 = _first_piece_screen(i, psi, t, f, DF, HF, Q, r0, Xc, XcT, nu,
+                                              lim, l1, C, K1, added)
             if bad:
                 todo[redo] = i
                 redo += 1
@@ -1073,7 +1053,6 @@ def column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, ps
             Z, ZT, S, BaT = _candidate_terms(G, XcT, XA, M0, A0, C, K, K1, l2, Z, S, BaT)
             K = K1
             inside[C[:K]] = True
-            limit[C[:K]] = HUGE
             rC0 = r0[C[:K]].copy()
             mu_nu, mu_xi, n_out = _outside_bounds(inside, weight, nu, xi)
 
@@ -1159,9 +1138,8 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
     n, p = Xc.shape
     m = CT.shape[0]
     XcT = np.ascontiguousarray(Xc.T)
-    AX = np.abs(Xc)
     Xc32 = Xc.astype(np.float32)
-    xmax = AX.max() if AX.size else 0.0
+    xmax = np.abs(Xc).max() if Xc.size else 0.0
     psi = np.zeros((m, n))
     nnz = np.zeros((m, n), dtype=np.int32)
     ok = np.zeros((m, n), dtype=np.bool_)
@@ -1178,7 +1156,7 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
             continue
         w0, converged = full_solution(G, CT[col], l1, l2)
         if converged:
-            column_folds(G, Xc, XcT, AX, Xc32, xmax, nu, xi, CT[col], ET[col], w0, l1, l2,
+            column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, CT[col], ET[col], w0, l1, l2,
                          kappa, psi[col], nnz[col], ok[col], Km, Bm, counts, steps,
                          max_pieces)
     return psi, nnz, ok, counts
