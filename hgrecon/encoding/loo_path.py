@@ -383,9 +383,9 @@ def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S, BaT, e_i, L, inL
     comes back, with the other sign if it left on that side). Ends on the optimum when
     nothing moves; most folds need one to three steps. The A0 weights (va) and the
     candidates' gradients (vc) at ψ take one row of ZT = Z', M0, S or Z per entered or
-    left coordinate. work = (L2, E2, sE2, flips, va (k,), vc (≥ K,)): work space. Returns (ψ, |L|,
-    |E|, ok); ok is False when the steps do not settle (then :func:`_fold_path` takes
-    over)."""
+    left coordinate. work = (L2, E2, sE2, flips, va (k,), vc (≥ K,)): work space.
+    Returns (ψ, |L|, |E|, ok); ok is False when the steps do not settle (then
+    :func:`_fold_path` takes over)."""
     L2, E2, sE2, flips, va, vc = work
     nL = 0
     nE = 0
@@ -638,7 +638,7 @@ def _outside_bounds(inside, weight, nu, xi):
 @njit(cache=True, nogil=True, fastmath=True)
 def _dot(M, row, v, count):
     """M[row, :count]'v[:count], reassociated (vectorised); only the optimality checks and
-    the L D L' factorisation use it."""
+    the first Newton step of :func:`diagonal_folds` use it."""
     total = 0.0
     for r in range(count):
         total += M[row, r] * v[r]
@@ -659,13 +659,13 @@ def _join(j, C, K, added):
 @njit(cache=True, nogil=True, fastmath=True)
 def _first_piece_screen(i, psi, t, f, DF, HF, Q, r0, Xc, XcT, nu, lim, l1, C, K, added):
     """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) off the
-    support and the candidates (``inside``), from the first piece: q = ψ X̃_A0 M0 a + X̃δ
+    support and the candidates, from the first piece: q = ψ X̃_A0 M0 a + X̃δ
     (HF[t] = X̃_A0 M0 a; δ, the change the entered and left coordinates make, is small),
     so g_j(ψ) = g_j(0) + ψ (x̃_ij - DF[t, j]) - x̃_j'X̃δ (DF[t] = G_:A0 M0 a) and
     |x̃_j'X̃δ| <= ||x̃_j|| ||X̃δ||; g_j is computed exactly (x̃_j'q) only where that bound
     reaches lim_j (l1 less the margin; HUGE on the support and the candidates), first
-    summed over all coordinates (vectorised). Loops, not calls. Violators join C.
-    Returns (violated, K)."""
+    summed over all coordinates (vectorised). Loops, not calls with array arguments.
+    Violators join C (:func:`_join`, inlined). Returns (violated, K)."""
     n, p = Xc.shape
     rd = 0.0
     rq = 0.0
@@ -688,10 +688,7 @@ def _first_piece_screen(i, psi, t, f, DF, HF, Q, r0, Xc, XcT, nu, lim, l1, C, K,
             g -= XcT[j, r] * Q[f, r]
         if abs(g) > l1 * (1.0 + MARGIN):
             bad = True
-            if not added[j]:
-                added[j] = True
-                C[K] = j
-                K += 1
+            K = _join(j, C, K, added)
     return bad, K
 
 
@@ -842,6 +839,7 @@ def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_ou
     for j in range(p):
         slack = l1 - abs(r0[j])
         weight[j] = 1.0 / slack if slack > 0.0 else np.inf
+    GA = np.empty((0, p))                      # G's rows A0, gathered once when needed
     inside = np.zeros(p, dtype=np.bool_)
     inside[A0] = True
     added = np.zeros(p, dtype=np.bool_)
@@ -911,7 +909,8 @@ def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_ou
                 ok_out[i] = True
         nn = still
     if nn:          # every gradient on the first piece, g(ψ) = g(0) + ψ (x̃_i - G_:A0 M0 a)
-        DF = _product(_rows(PaT, near, nn), _rows(G, A0, k))
+        GA = _rows(G, A0, k)
+        DF = _product(_rows(PaT, near, nn), GA)
         bound = np.where(inside, HUGE, l1 * (1.0 + MARGIN))
         g = np.empty(p)
         for f in range(nn):
@@ -1012,7 +1011,8 @@ def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_ou
         gemm = k >= GEMM_CHECK and nF > 0
         if not gemm and nF:      # g(ψ) = g(0) + ψ D_i - X̃'δ: the first piece's direction
             PF = _rows(PaT, todo[todo_f[:nF]], nF)          # D_i exactly, X̃δ bounded
-            GA = _rows(G, A0, k)
+            if GA.shape[0] != k:
+                GA = _rows(G, A0, k)
             DF = _product(PF, GA)                       # G_:A0 M0 a_i
             HF = _product(PF, np.ascontiguousarray(XA.T))   # X̃_A0 M0 a_i
             lim = np.where(inside, HUGE, l1 * (1.0 - MARGIN))
