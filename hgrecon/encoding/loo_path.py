@@ -1057,7 +1057,7 @@ def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_ou
             mu_nu, mu_xi, n_out = _outside_bounds(inside, weight, nu, xi)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def diagonal_folds(h, Xc, X2, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_iter=200):
     """Every leave-one-out fold of one column when the full-data Gram is diagonal (PCA
     scores fit on all rows, the paper's XLS-R recipe): h (p,) its diagonal plus l2,
@@ -1068,7 +1068,9 @@ def diagonal_folds(h, Xc, X2, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_ite
     and increasing, and Newton steps kept inside a bracket (bisection otherwise) end on
     its exact root: the step from a point whose signs the next point shares lands on it.
     The first step, from ψ = 0 (the full-data solution w0, shared by the folds), is
-    taken for every fold from X̃ w0 and X2 (1/h on w0's support).
+    taken for every fold from X̃ w0 and X2 (1/h on w0's support). Compiled with
+    reassociation and contraction only (the bracket's ends may be infinite), so the sums
+    over coordinates vectorise.
     """
     n, p = Xc.shape
     start = np.zeros(p, dtype=np.int8)
