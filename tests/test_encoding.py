@@ -191,6 +191,32 @@ def test_pure_noise_p_values_uniform_and_nothing_survives_fdr():
     assert res.null.pcc.mean() == pytest.approx(res.words.pcc.mean(), abs=0.02)
 
 
+@pytest.mark.parametrize("repeats", [1, 2])
+def test_protocol_chunks_keep_every_permutation_in_place(monkeypatch, repeats):
+    """Solved two permutations at a time (the last chunk one), the tables equal those of
+    one chunk, and each permutation's null score is the score of the data shuffled by it.
+    ``repeats``: trials per word (one-row folds are scored at once, others fold by fold)."""
+    from hgrecon.encoding import protocol
+    from hgrecon.encoding.folds import permutations
+
+    n = 24
+    X, Y = make_data(n=n, p=12, q=5)
+    words = pd.DataFrame({"trial": np.arange(n),
+                          "word": [f"w{i // repeats:03d}" for i in range(n)]})
+    run = lambda Y, n_perm: evaluate(X, Y, words.word.values, list("abcde"), words,  # noqa: E731
+                                     Settings(n_perm=n_perm))
+    whole = run(Y, 8)
+    monkeypatch.setattr(protocol, "CHUNK_COLUMNS", 10)
+    chunked = run(Y, 8)
+    for a, b in zip((whole.channels, whole.words, whole.null),
+                    (chunked.channels, chunked.words, chunked.null)):
+        pd.testing.assert_frame_equal(a, b, rtol=1e-12)
+    for k, order in enumerate(permutations(n, 8, 0)):
+        alone = run(Y[order], 0)
+        assert chunked.null.pcc[k] == pytest.approx(alone.words.pcc.mean(), rel=1e-10)
+        assert chunked.null.r2[k] == pytest.approx(alone.words.r2.mean(), rel=1e-10)
+
+
 def test_pca_fit_all_versus_train():
     X, Y = make_data(n=20, p=30, q=4)
     words = words_table(20)

@@ -67,12 +67,12 @@ def pca_reduce(X_fit, variance, *others):
     (n, k) and of each array in ``others`` (numpy, float64).
     """
     B = get_backend("numpy")
-    X_fit = np.asarray(X_fit, dtype=float)
-    mean = X_fit.mean(0)
-    Xc = X_fit - mean
+    Xc = np.array(X_fit, dtype=float)           # the one copy (wide features: ~80 MB)
+    mean = Xc.mean(0)
+    Xc -= mean
     U, s = pca_components(Xc @ Xc.T, variance, B)
     basis = Xc.T @ (U / s)                       # (p, k) unit principal axes
-    return [(np.asarray(a, dtype=float) - mean) @ basis for a in (X_fit, *others)]
+    return [Xc @ basis, *((np.asarray(a, dtype=float) - mean) @ basis for a in others)]
 
 
 def fold_systems(X, splits, backend, pca_variance=None):

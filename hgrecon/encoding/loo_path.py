@@ -35,7 +35,7 @@ from numba import njit
 #: handed back to the caller's general solver.
 MAX_PIECES = 400
 #: Columns solved together (memory: a few (block, p) arrays).
-COLUMN_BLOCK = 4096
+COLUMN_BLOCK = 1024
 #: Active-set steps of a fold before its path is followed instead.
 STEPS = 8
 #: Largest first working set of the full-data solution's coordinate descent.

@@ -12,7 +12,8 @@ high-gamma of every channel from the word's embedding, by
 Scores: the paper's (Pearson r and R² across channels for each held-out word, averaged
 over words) and the per-channel ones (r and R² across held-out words). The null comes
 from the same folds with the word-to-embedding assignment shuffled: every permutation is
-another block of target columns, solved together with the real ones.
+another block of target columns, solved and scored with the real ones a chunk of columns
+at a time (memory a few (n, CHUNK_COLUMNS) arrays, whatever the number of permutations).
 """
 
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from .stats import fdr_bh, pearson, perm_pvalue, r2, scores_along_rows
 MODELS = ("elasticnet", "ridge")
 SCALES = ("train", "all")
 PCA_FITS = ("train", "all")
+#: Target columns (permutation x channel) solved and scored together.
+CHUNK_COLUMNS = 8192
 
 
 @dataclass
@@ -161,6 +164,8 @@ def evaluate(X, Y, groups, channels, words, settings=None):
 
     X : (n, p) features; Y : (n, q) trial-mean high-gamma; groups : (n,) fold labels
     (the word); channels : (q,) names; words : DataFrame with ``trial``, ``word`` (n rows).
+    The real assignment and the permutations are solved and scored CHUNK_COLUMNS target
+    columns at a time, so memory does not grow with the number of permutations.
     """
     settings = settings or Settings()
     X = np.asarray(X, dtype=float)
@@ -171,70 +176,99 @@ def evaluate(X, Y, groups, channels, words, settings=None):
     if settings.pca_variance and settings.pca_fit == "all":
         (X,) = pca_reduce(X, settings.pca_variance)
     folds = leave_one_group_out(groups)
-    perms = permutations(n, settings.n_perm, settings.seed)
-    order = np.vstack([np.arange(n)[None], perms])          # (P + 1, n)
-    Yall = Y[order.T].reshape(n, -1)                         # (n, (P + 1) q), perm-major
-    preds = _models(X, Yall, folds, settings)
-    shape = (n, len(order), q)
-    Ys = Yall.reshape(shape)
-    intercept = np.empty((n, q))
-    for test in folds:
-        intercept[test] = np.delete(Y, test, axis=0).mean(0)
+    order = np.vstack([np.arange(n)[None],
+                       permutations(n, settings.n_perm, settings.seed)])   # (P + 1, n)
+    scores = {}
+    step = max(1, CHUNK_COLUMNS // q)
+    for lo in range(0, len(order), step):
+        Ys = Y[order[lo:lo + step].T]                        # (n, perms, q), perm-major
+        for model, (pred, extra) in _models(X, Ys.reshape(n, -1), folds, settings).items():
+            _add_scores(scores.setdefault(model, {}), folds, Ys, pred.reshape(Ys.shape),
+                        extra[:, :q] if lo == 0 else None, words=model == "elasticnet")
+    scores = {model: _gathered(acc) for model, acc in scores.items()}
     fold_of = np.empty(n, dtype=np.int64)
     for f, test in enumerate(folds):
         fold_of[test] = f
     word_table = words[["trial", "word"]].copy()
     null = pd.DataFrame({"perm": np.arange(1, len(order))})
-    if "elasticnet" in preds:
-        enet, nonzero = preds["elasticnet"]
-        word_scores = _word_scores(folds, Ys, enet.reshape(shape), intercept)
-        real_nonzero = nonzero[:, :q].sum(1)
+    if "elasticnet" in scores:
+        enet = scores["elasticnet"]
+        intercept = np.empty((n, q))
+        for test in folds:
+            intercept[test] = np.delete(Y, test, axis=0).mean(0)
+        base_pcc, base_r2 = _word_scores(folds, Y[:, None], intercept[:, None])
         word_table = word_table.assign(
-            pcc=word_scores["pcc"][fold_of, 0], r2=word_scores["r2"][fold_of, 0],
-            pcc_intercept=word_scores["pcc_intercept"][fold_of],
-            r2_intercept=word_scores["r2_intercept"][fold_of],
-            pcc_null_mean=word_scores["pcc"][fold_of, 1:].mean(1),
-            r2_null_mean=word_scores["r2"][fold_of, 1:].mean(1),
-            n_nonzero=real_nonzero[fold_of])
-        null = null.assign(pcc=word_scores["pcc"][:, 1:].mean(0),
-                           r2=word_scores["r2"][:, 1:].mean(0))
+            pcc=enet["word_pcc"][fold_of, 0], r2=enet["word_r2"][fold_of, 0],
+            pcc_intercept=base_pcc[fold_of, 0], r2_intercept=base_r2[fold_of, 0],
+            pcc_null_mean=_null_mean(enet["word_pcc"][fold_of, 1:], axis=1),
+            r2_null_mean=_null_mean(enet["word_r2"][fold_of, 1:], axis=1),
+            n_nonzero=enet["real"].sum(1)[fold_of])
+        null = null.assign(pcc=enet["word_pcc"][:, 1:].mean(0),
+                           r2=enet["word_r2"][:, 1:].mean(0))
     tables = []
-    if "elasticnet" in preds:
-        tables.append(_channel_table("elasticnet", channels, Ys, preds["elasticnet"][0].reshape(shape),
+    if "elasticnet" in scores:
+        tables.append(_channel_table("elasticnet", channels, scores["elasticnet"],
                                      alpha=np.full(q, settings.enet_alpha),
-                                     n_nonzero=preds["elasticnet"][1][:, :q].mean(0)))
-    if "ridge" in preds:
-        tables.append(_channel_table("ridge", channels, Ys, preds["ridge"][0].reshape(shape),
-                                     alpha=np.median(preds["ridge"][1][:, :q], axis=0),
+                                     n_nonzero=scores["elasticnet"]["real"].mean(0)))
+    if "ridge" in scores:
+        tables.append(_channel_table("ridge", channels, scores["ridge"],
+                                     alpha=np.median(scores["ridge"]["real"], axis=0),
                                      n_nonzero=np.full(q, np.nan)))
     return Result(channels=pd.concat(tables, ignore_index=True), words=word_table, null=null)
 
 
-def _word_scores(folds, Ys, Ps, intercept):
+def _add_scores(acc, folds, Ys, Ps, real, words):
+    """Append one chunk's scores to ``acc``: per column ``pcc``, ``r2`` (perms, q); with
+    ``words`` the paper's per fold ``word_pcc``, ``word_r2`` (n_folds, perms); ``real``:
+    the real assignment's per-fold extra (n_folds, q), from the first chunk."""
+    pcc, r2s = scores_along_rows(Ys, Ps)
+    acc.setdefault("pcc", []).append(pcc)
+    acc.setdefault("r2", []).append(r2s)
+    if words:
+        word_pcc, word_r2 = _word_scores(folds, Ys, Ps)
+        acc.setdefault("word_pcc", []).append(word_pcc)
+        acc.setdefault("word_r2", []).append(word_r2)
+    if real is not None:
+        acc["real"] = real
+
+
+def _gathered(acc):
+    """:func:`_add_scores`' chunks joined along the permutations (the per-column scores'
+    axis 0, the per-fold ones' axis 1)."""
+    return {k: v if k == "real" else np.concatenate(v, axis=1 if k.startswith("word_") else 0)
+            for k, v in acc.items()}
+
+
+def _null_mean(a, axis):
+    """Mean over the permutations (NaN, without a warning, when there are none)."""
+    return a.mean(axis) if a.shape[axis] else np.full(a.shape[1 - axis], np.nan)
+
+
+def _word_scores(folds, Ys, Ps):
     """Across-channel r and R² per fold (the held-out word's rows flattened).
 
-    Ys, Ps : (n, P + 1, q) measured and predicted; intercept : (n, q).
-    Returns dict of (n_folds, P + 1) arrays ``pcc``, ``r2`` and (n_folds,) intercept ones.
+    Ys, Ps : (n, perms, q) measured and predicted. Returns (pcc, r2), (n_folds, perms).
     """
-    out = {k: [] for k in ("pcc", "r2", "pcc_intercept", "r2_intercept")}
+    if all(len(test) == 1 for test in folds):              # one row a fold: at once
+        rows = np.concatenate(folds)
+        return pearson(Ys[rows], Ps[rows], axis=2), r2(Ys[rows], Ps[rows], axis=2)
+    pcc, r2s = [], []
     for test in folds:
-        y = Ys[test].transpose(1, 0, 2).reshape(Ys.shape[1], -1)   # (P + 1, t q)
+        y = Ys[test].transpose(1, 0, 2).reshape(Ys.shape[1], -1)   # (perms, t q)
         p = Ps[test].transpose(1, 0, 2).reshape(Ps.shape[1], -1)
-        out["pcc"].append(pearson(y, p, axis=1))
-        out["r2"].append(r2(y, p, axis=1))
-        b = intercept[test].reshape(-1)
-        out["pcc_intercept"].append(pearson(y[0], b, axis=0))
-        out["r2_intercept"].append(r2(y[0], b, axis=0))
-    return {k: np.asarray(v) for k, v in out.items()}
+        pcc.append(pearson(y, p, axis=1))
+        r2s.append(r2(y, p, axis=1))
+    return np.asarray(pcc), np.asarray(r2s)
 
 
-def _channel_table(model, channels, Ys, Ps, **extra):
-    """Per-channel r and R² across held-out words, with permutation p and BH FDR."""
-    pcc, r2s = scores_along_rows(Ys, Ps)     # (P + 1, q)
+def _channel_table(model, channels, scores, **extra):
+    """Per-channel r and R² across held-out words, with permutation p and BH FDR;
+    ``scores`` as :func:`_add_scores` gathers them (row 0 the real assignment)."""
+    pcc, r2s = scores["pcc"], scores["r2"]     # (P + 1, q)
     p = perm_pvalue(pcc[0], pcc[1:]) if pcc.shape[0] > 1 else np.full(pcc.shape[1], np.nan)
     return pd.DataFrame({
         "model": model, "channel": list(channels), "pcc": pcc[0], "r2": r2s[0],
         "p_value": p, "p_fdr": fdr_bh(p),
-        "pcc_null_mean": pcc[1:].mean(0) if pcc.shape[0] > 1 else np.nan,
+        "pcc_null_mean": _null_mean(pcc[1:], axis=0),
         **extra,
     })
