@@ -22,7 +22,7 @@ from .backend import get_backend
 from .kernel import fold_systems
 
 #: Columns processed together (memory: a few (n_folds · k, COLUMN_BLOCK) float64 arrays).
-COLUMN_BLOCK = 2048
+COLUMN_BLOCK = 512
 
 
 def standardise(X_train, X_test):
@@ -125,9 +125,11 @@ def _loo_errors(U, s2, c, Yc, alphas, B):
         u = U @ c
         g0 = g[:, :1]
         return w.T @ (Yc * Yc) - 2 * g0 * (w.T @ (Yc * u)) + g0 * g0 * (w.T @ (u * u))
-    resid = Yc[None] - ((U[None] * g[:, None, :]).reshape(-1, U.shape[1]) @ c).reshape(
-        len(g), n, -1)                                                 # (a, n, m)
-    return (w.T[:, :, None] * resid * resid).sum(1)
+    errors = []
+    for a in range(len(g)):               # one penalty at a time: (n, m) temporaries only
+        resid = Yc - (U * g[a]) @ c
+        errors.append(w[:, a] @ (resid * resid))
+    return B.stack(errors)
 
 
 def ridge_nested_loo(Z, Y, folds, alphas, backend="numpy"):
