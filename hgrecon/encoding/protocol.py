@@ -198,13 +198,12 @@ def evaluate(X, Y, groups, channels, words, settings=None):
             intercept[test] = np.delete(Y, test, axis=0).mean(0)
         base_pcc, base_r2 = _word_scores(folds, Y[:, None], intercept[:, None])
         word_table = word_table.assign(
-            pcc=enet["word_pcc"][fold_of, 0], r2=enet["word_r2"][fold_of, 0],
+            pcc=enet["word_pcc"][0, fold_of], r2=enet["word_r2"][0, fold_of],
             pcc_intercept=base_pcc[fold_of, 0], r2_intercept=base_r2[fold_of, 0],
-            pcc_null_mean=_null_mean(enet["word_pcc"][fold_of, 1:], axis=1),
-            r2_null_mean=_null_mean(enet["word_r2"][fold_of, 1:], axis=1),
+            pcc_null_mean=_null_mean(enet["word_pcc"][1:, fold_of]),
+            r2_null_mean=_null_mean(enet["word_r2"][1:, fold_of]),
             n_nonzero=enet["real"].sum(1)[fold_of])
-        null = null.assign(pcc=enet["word_pcc"][:, 1:].mean(0),
-                           r2=enet["word_r2"][:, 1:].mean(0))
+        null = null.assign(pcc=enet["word_pcc"][1:].mean(1), r2=enet["word_r2"][1:].mean(1))
     tables = []
     if "elasticnet" in scores:
         tables.append(_channel_table("elasticnet", channels, scores["elasticnet"],
@@ -219,29 +218,27 @@ def evaluate(X, Y, groups, channels, words, settings=None):
 
 def _add_scores(acc, folds, Ys, Ps, real, words):
     """Append one chunk's scores to ``acc``: per column ``pcc``, ``r2`` (perms, q); with
-    ``words`` the paper's per fold ``word_pcc``, ``word_r2`` (n_folds, perms); ``real``:
+    ``words`` the paper's per fold ``word_pcc``, ``word_r2`` (perms, n_folds); ``real``:
     the real assignment's per-fold extra (n_folds, q), from the first chunk."""
     pcc, r2s = scores_along_rows(Ys, Ps)
     acc.setdefault("pcc", []).append(pcc)
     acc.setdefault("r2", []).append(r2s)
     if words:
         word_pcc, word_r2 = _word_scores(folds, Ys, Ps)
-        acc.setdefault("word_pcc", []).append(word_pcc)
-        acc.setdefault("word_r2", []).append(word_r2)
+        acc.setdefault("word_pcc", []).append(word_pcc.T)
+        acc.setdefault("word_r2", []).append(word_r2.T)
     if real is not None:
         acc["real"] = real
 
 
 def _gathered(acc):
-    """:func:`_add_scores`' chunks joined along the permutations (the per-column scores'
-    axis 0, the per-fold ones' axis 1)."""
-    return {k: v if k == "real" else np.concatenate(v, axis=1 if k.startswith("word_") else 0)
-            for k, v in acc.items()}
+    """:func:`_add_scores`' chunks joined along the permutations (axis 0)."""
+    return {k: v if k == "real" else np.concatenate(v) for k, v in acc.items()}
 
 
-def _null_mean(a, axis):
-    """Mean over the permutations (NaN, without a warning, when there are none)."""
-    return a.mean(axis) if a.shape[axis] else np.full(a.shape[1 - axis], np.nan)
+def _null_mean(a):
+    """Mean over the permutations, axis 0 (NaN, without a warning, when there are none)."""
+    return a.mean(0) if len(a) else np.full(a.shape[1], np.nan)
 
 
 def _word_scores(folds, Ys, Ps):
@@ -269,6 +266,6 @@ def _channel_table(model, channels, scores, **extra):
     return pd.DataFrame({
         "model": model, "channel": list(channels), "pcc": pcc[0], "r2": r2s[0],
         "p_value": p, "p_fdr": fdr_bh(p),
-        "pcc_null_mean": _null_mean(pcc[1:], axis=0),
+        "pcc_null_mean": _null_mean(pcc[1:]),
         **extra,
     })
