@@ -25,7 +25,7 @@ from ..constants import PAPER_ENET_ALPHA, PAPER_ENET_L1_RATIO
 from .backend import get_backend
 from .elasticnet import check_penalty, enet_loo
 from .folds import leave_one_group_out, permutations
-from .kernel import pca_reduce
+from .kernel import fold_systems, pca_reduce
 from .ridge import check_alphas, ridge_nested_loo, ridge_splits
 from .stats import fdr_bh, pearson, perm_pvalue, r2, scores_along_rows
 
@@ -85,14 +85,16 @@ class Result:
     null: pd.DataFrame
 
 
-def _models(X, Yall, folds, settings):
+def _models(X, Yall, folds, settings, kept):
     """Leave-one-word-out predictions of the selected models for every column of Yall.
 
-    Returns {model: (pred (n, m), per-fold extra (n_folds, m))}: the extra is the
-    non-zero coefficient count (elasticnet) or the chosen penalty (ridge).
+    kept : a dict for what does not depend on the targets, kept across calls with the
+    same X, folds and settings (:func:`_ridge_systems`). Returns {model: (pred (n, m),
+    per-fold extra (n_folds, m))}: the extra is the non-zero coefficient count
+    (elasticnet) or the chosen penalty (ridge).
     """
     if settings.pca_variance and settings.pca_fit == "train":
-        return _per_fold_pca(X, Yall, folds, settings)
+        return _per_fold_pca(X, Yall, folds, settings, kept)
     alphas = np.asarray(settings.ridge_alphas, dtype=float)
     out = {}
     if "elasticnet" in settings.models:
@@ -104,13 +106,15 @@ def _models(X, Yall, folds, settings):
             pred, idx = ridge_nested_loo(_standardised(X), Yall, folds, alphas,
                                          backend=settings.backend)
         else:
-            pred, idx = _assemble(ridge_splits(X, Yall, _splits(folds, len(X)), alphas,
-                                               backend=settings.backend), folds, Yall.shape)
+            splits, systems = _ridge_systems(X, folds, settings, kept)
+            pred, idx = _assemble(ridge_splits(X, Yall, splits, alphas,
+                                               backend=settings.backend, systems=systems),
+                                  folds, Yall.shape)
         out["ridge"] = (pred, alphas[idx])
     return out
 
 
-def _per_fold_pca(X, Yall, folds, settings):
+def _per_fold_pca(X, Yall, folds, settings, kept):
     """Both models with the PCA refit on each fold's training rows.
 
     The training PCA scores are orthogonal, so the fold's ElasticNet is separable:
@@ -119,7 +123,7 @@ def _per_fold_pca(X, Yall, folds, settings):
     """
     B = get_backend(settings.backend)
     n, m = Yall.shape
-    splits = _splits(folds, n)
+    splits, systems = _ridge_systems(X, folds, settings, kept)
     enet, nonzero = np.empty((n, m)), np.empty((len(folds), m), dtype=np.int64)
 
     def visit(f, cols, sys, c, ybar):
@@ -133,11 +137,21 @@ def _per_fold_pca(X, Yall, folds, settings):
         nonzero[f, cols] = B.to_numpy((w != 0).sum(0))
 
     alphas = np.asarray(settings.ridge_alphas, dtype=float)
-    ridge = _assemble(ridge_splits(X, Yall, splits, alphas, backend=B,
-                                   pca_variance=settings.pca_variance, visit=visit),
+    ridge = _assemble(ridge_splits(X, Yall, splits, alphas, backend=B, visit=visit,
+                                   systems=systems),
                       folds, Yall.shape)
     out = {"elasticnet": (enet, nonzero), "ridge": (ridge[0], alphas[ridge[1]])}
     return {k: v for k, v in out.items() if k in settings.models}
+
+
+def _ridge_systems(X, folds, settings, kept):
+    """(splits, their :func:`.kernel.fold_systems`) for :func:`.ridge.ridge_splits`: made
+    on the first call and kept in ``kept`` (they do not depend on the targets)."""
+    if "systems" not in kept:
+        splits = _splits(folds, len(X))
+        pca = settings.pca_variance if settings.pca_fit == "train" else None
+        kept["systems"] = splits, fold_systems(X, splits, get_backend(settings.backend), pca)
+    return kept["systems"]
 
 
 def _splits(folds, n):
@@ -178,11 +192,12 @@ def evaluate(X, Y, groups, channels, words, settings=None):
     folds = leave_one_group_out(groups)
     order = np.vstack([np.arange(n)[None],
                        permutations(n, settings.n_perm, settings.seed)])   # (P + 1, n)
-    scores = {}
+    scores, kept = {}, {}
     step = max(1, CHUNK_COLUMNS // q)
     for lo in range(0, len(order), step):
         Ys = Y[order[lo:lo + step].T]                        # (n, perms, q), perm-major
-        for model, (pred, extra) in _models(X, Ys.reshape(n, -1), folds, settings).items():
+        for model, (pred, extra) in _models(X, Ys.reshape(n, -1), folds, settings,
+                                            kept).items():
             _add_scores(scores.setdefault(model, {}), folds, Ys, pred.reshape(Ys.shape),
                         extra[:, :q] if lo == 0 else None, words=model == "elasticnet")
     scores = {model: _gathered(acc) for model, acc in scores.items()}

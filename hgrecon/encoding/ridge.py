@@ -77,19 +77,22 @@ def ridge_loo(X, Y, folds, alphas, backend="numpy", pca_variance=None):
     return pred, np.asarray(index)
 
 
-def ridge_splits(X, Y, splits, alphas, backend="numpy", pca_variance=None, visit=None):
+def ridge_splits(X, Y, splits, alphas, backend="numpy", pca_variance=None, visit=None,
+                 systems=None):
     """Per split (train, test): penalty per column by inner LOO on train, test predictions.
 
     X : (n, p); Y : (n, m); splits : list of (train, test) index arrays; alphas : (a,).
     visit(f, cols, system, c, ybar), when given, is called for every split f and column
     block ``cols`` with the split's :class:`.kernel.FoldSystem`, c = U'y (r, mb) and the
-    training means (mb,): other models reuse the products. Returns (list of pred (t, m),
-    list of alpha index (m,)), numpy.
+    training means (mb,): other models reuse the products. ``systems``: the splits'
+    :func:`.kernel.fold_systems` (they do not depend on Y), when the caller keeps them
+    for several Y. Returns (list of pred (t, m), list of alpha index (m,)), numpy.
     """
     B = get_backend(backend)
     alphas = check_alphas(alphas)
     Y = B.asarray(Y)
-    systems = fold_systems(X, splits, B, pca_variance)
+    if systems is None:
+        systems = fold_systems(X, splits, B, pca_variance)
     bases = _stack([s.U.T for s in systems], systems, Y.shape[0], B)   # (F · r_max, n)
     preds = [np.empty((len(s.test), Y.shape[1])) for s in systems]
     index = [np.empty(Y.shape[1], dtype=np.int64) for _ in systems]
