@@ -104,6 +104,9 @@ def test_stats_against_scipy():
     np.testing.assert_allclose(pearson(a, b, 0), [stats.pearsonr(a[:, k], b[:, k])[0]
                                                   for k in range(3)])
     assert perm_pvalue(1.0, np.array([0.5, 1.0, 2.0])) == pytest.approx(3 / 4)
+    # draws equal to the observation up to rounding tie with it; a real gap does not
+    assert perm_pvalue(-0.5, -0.5 - np.array([1e-9, -1e-9, 2e-8])) == 1.0
+    assert perm_pvalue(0.3, np.array([0.3 - 1e-4, 0.1, 0.2])) == pytest.approx(1 / 4)
     p = np.array([0.01, 0.04, 0.03, 0.5])
     np.testing.assert_allclose(fdr_bh(p), stats.false_discovery_control(p))
 

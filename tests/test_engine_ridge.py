@@ -6,7 +6,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import LeaveOneOut, cross_val_predict
 
 from hgrecon.encoding.kernel import pca_reduce
-from hgrecon.encoding.moments import group_moments
+from hgrecon.encoding.moments import group_design, group_moments
 from hgrecon.encoding.ridge import (inner_loo_alpha, ridge_cells, ridge_groups, ridge_loo,
                                     ridge_nested_loo)
 
@@ -127,7 +127,7 @@ def test_weighted_cell_solvers_equal_sklearn_with_sample_weights():
     (pred, _), = ridge_cells(X, Y, w, [(train, test, [])], [2.0])
     np.testing.assert_allclose(pred, ref, rtol=1e-9)
     group = np.arange(n)
-    gm = group_moments(X, Y, w, None, group, n)
+    gm = group_moments(group_design(X, w, group, n), Y)
     (xm, sd, coef, ym, _), = ridge_groups(gm, [(train, [])], [2.0])
     np.testing.assert_allclose(ym + ((X[test] - xm) / sd) @ coef, ref, rtol=1e-9)
 
@@ -148,7 +148,7 @@ def test_grouped_inner_cv_picks_the_penalty_of_least_held_out_error():
             fit = Ridge(alpha=alpha).fit((X[tr] - m) / sd, Y[tr])
             errs[a] += ((Y[te] - fit.predict((X[te] - m) / sd)) ** 2).sum(0)
     (_, idx_cells), = ridge_cells(X, Y, w, [(train, test, inner)], alphas)
-    gm = group_moments(X, Y, w, None, np.arange(n), n)
+    gm = group_moments(group_design(X, w, np.arange(n), n), Y)
     (*_, idx_groups), = ridge_groups(gm, [(train, inner)], alphas)
     np.testing.assert_array_equal(idx_cells, np.argmin(errs, 0))
     np.testing.assert_array_equal(idx_groups, np.argmin(errs, 0))

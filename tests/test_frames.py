@@ -107,6 +107,58 @@ def test_inner_cv_never_sees_the_outer_test_word(monkeypatch):
     assert guards > 0
 
 
+def test_frame_scores_equal_pearson_over_the_frames(monkeypatch):
+    """The scores from cell sums, taken a few rows at a time (runs cut across chunks),
+    equal r, R² and per-word r over the frames themselves, also for a column whose
+    predictions are nearly constant within each word (sums of squares cancel there)."""
+    from hgrecon.align import frame_cells, paint_codes, trial_windows
+
+    hg, t, words, speech, _, z = simulate(n_trials=8)
+    win = trial_windows(t, words.onset_s.to_numpy(), start_s=-0.5, length_s=2.5,
+                        margin_s=0.2)
+    cells = frame_cells(win, speech, 3, (0,), vectors=z,
+                        codes=paint_codes(win, speech, "trial", len(t)))
+    assert len(cells.weight) < len(win.frames)                 # frames merged into cells
+    Y = hg[win.frames]
+    orders = np.stack([np.arange(len(Y)), np.random.default_rng(1).permutation(len(Y))])
+    S, Q = frames_mod._cell_sums(frames_mod._merged(cells), Y, orders)
+    rng = np.random.default_rng(2)
+    P = rng.normal(size=S.shape) + 4
+    P[:, 1] = 1e3 + 1e-7 * rng.normal(size=len(P)) + cells.owner * 1e-4
+    monkeypatch.setattr(frames_mod, "SCORE_BYTES", 8 * S.shape[1] * 7)
+    got = frames_mod._scores(cells.weight, frames_mod._runs(cells), S, Q, P)
+    yf = Y[orders.T].reshape(len(Y), -1)
+    pf = P[cells.frame_cell]
+    sp, owner = speech[win.frames], win.owner
+    for j in range(S.shape[1]):
+        y, p = yf[:, j], pf[:, j]
+        assert got["pcc"][j] == pytest.approx(np.corrcoef(y, p)[0, 1], abs=1e-9)
+        assert got["pcc_speech"][j] == pytest.approx(np.corrcoef(y[sp], p[sp])[0, 1], abs=1e-9)
+        assert got["r2"][j] == pytest.approx(1 - ((y - p) ** 2).sum() / ((y - y.mean()) ** 2).sum(),
+                                             rel=1e-12,
+                                             abs=1e-9)
+        per_word = [np.corrcoef(y[owner == k], p[owner == k])[0, 1] for k in range(len(words))]
+        assert got["pcc_word_mean"][j] == pytest.approx(np.mean(per_word), abs=1e-9)
+
+
+def test_null_draws_in_blocks_of_any_size_give_the_same_table(monkeypatch):
+    """(The ElasticNet to rounding: at its usual tolerance the columns solved together
+    change where it stops.)"""
+    hg, t, words, speech, env, z = simulate(n_trials=8)
+    st = FrameSettings(lags_ms=(0, 100), n_perm=5, n_shift=5, inner_folds=3,
+                       models=("ridge", "elasticnet"), enet_alpha=0.01, tol=1e-12)
+    tables = []
+    for block_bytes in (frames_mod.BLOCK_BYTES, 1):            # all draws at once; one a block
+        monkeypatch.setattr(frames_mod, "BLOCK_BYTES", block_bytes)
+        tables.append([evaluate_frames(hg, t, words, names(hg), speech, st, **kw).table
+                       for kw in ({"features": env}, {"vectors": z})])
+    for one, other in zip(*tables):
+        for column in ("pcc", "pcc_speech", "pcc_word_mean", "r2", "pcc_null_mean", "alpha"):
+            np.testing.assert_allclose(one[column], other[column], rtol=0, atol=1e-10)
+        for column in ("p_value", "p_shift"):
+            np.testing.assert_array_equal(one[column], other[column])
+
+
 def test_grouped_folds_and_settings_validation():
     hg, t, words, speech, env, _ = simulate(n_trials=9)
     res = evaluate_frames(hg, t, words, names(hg), speech,

@@ -14,7 +14,8 @@ Every selected frame is predicted once, by the fold of its word.
 
 Scores per channel and lag over the held-out frames: Pearson r (``pcc``) and R² over all
 of them, r over the speech frames (``pcc_speech``), and the mean over words of r within
-each word's frames (``pcc_word_mean``). Nulls, solved with the real data as extra target
+each word's frames (``pcc_word_mean``; a word whose predictions are constant, as
+with an ElasticNet that keeps no coefficient, has no r and is left out of the mean). Nulls, solved with the real data as extra target
 columns: ``n_perm`` shuffles of whole trial windows of the target (each word's
 embedding and speech timing paired with another trial's high-gamma) and ``n_shift``
 circular shifts of the concatenated selected frames by at least one window. One-sided
@@ -23,6 +24,7 @@ Benjamini-Hochberg FDR across the channels of each model and lag (``p_fdr``,
 ``p_shift_fdr``).
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,15 +37,17 @@ from .backend import get_backend
 from .elasticnet import check_penalty, enet_cv, enet_gram
 from .folds import group_folds
 from .kernel import pca_reduce
-from .moments import group_moments, split_moments
-from .ridge import check_alphas, ridge_cells, ridge_groups
+from .moments import group_design, group_moments, split_moments
+from .ridge import check_alphas, ridge_cells, ridge_group_plans, ridge_groups
 from .stats import fdr_bh, perm_pvalue
 
 FRAME_MODELS = ("ridge", "elasticnet")
 #: Designs with at most this many columns are solved in the primal (group moments).
 PRIMAL_MAX = 256
-#: Null draws (target orders) solved together (memory: cells × draws × channels).
-DRAW_BLOCK = 64
+#: Bytes of one (cells, draws · channels) array: the null draws solved together.
+BLOCK_BYTES = 32 << 20
+#: Bytes of one (rows, draws · channels) temporary of the scores' sums.
+SCORE_BYTES = 1 << 20
 
 
 @dataclass
@@ -176,21 +180,29 @@ def _null_orders(windows, st):
 
 def _lag(cells, Y, orders, folds, vectors, st):
     """Scores of every null draw at one lag: {model: (draws, q) arrays of pcc, r2,
-    pcc_speech, pcc_word_mean}, real predictions per selected frame and chosen alphas."""
+    pcc_speech, pcc_word_mean}, real predictions per selected frame and chosen alphas.
+
+    The models' target-free work (group designs, decompositions) is done once; the draws
+    go through them in blocks of at most BLOCK_BYTES per (cells, draws · q) array."""
     n_cells, q = len(cells.weight), Y.shape[1]
     splits = _splits(cells, folds, st.inner_folds)
+    fits = {model: _model(model, cells, splits, vectors, st) for model in st.models}
+    runs = _runs(cells)
+    merged = _merged(cells)
     out = {m: {k: [] for k in ("pcc", "r2", "pcc_speech", "pcc_word_mean")} for m in st.models}
     pred_real, alpha = {}, {}
-    for lo in range(0, len(orders), DRAW_BLOCK):
-        block = orders[lo:lo + DRAW_BLOCK]
-        Yb = Y[block.T].reshape(len(Y), -1)                               # (n_sel, draws·q)
-        S = _cell_sums(cells.frame_cell, Yb, n_cells)
-        Q = _cell_sums(cells.frame_cell, Yb * Yb, n_cells)
-        mean = S / cells.weight[:, None]
-        within = Q - S * mean
+    per_block = max(1, BLOCK_BYTES // (8 * q * n_cells))
+    for lo in range(0, len(orders), per_block):
+        block = orders[lo:lo + per_block]
+        S, Q = _cell_sums(merged, Y, block)                              # (n_cells, draws·q)
+        if Q is None:                                                    # one frame a cell
+            mean, within = S, None
+        else:
+            mean = S / cells.weight[:, None]
+            within = Q - S * mean
         for model in st.models:
-            P, chosen = _predict(model, cells, mean, within, splits, vectors, st)
-            for key, value in _scores(cells, S, Q, P).items():
+            P, chosen = fits[model](mean, within)
+            for key, value in _scores(cells.weight, runs, S, Q, P).items():
                 out[model][key].append(value.reshape(len(block), q))
             if lo == 0:
                 pred_real[model] = P[cells.frame_cell, :q]
@@ -215,73 +227,92 @@ def _splits(cells, folds, inner_folds):
     return out
 
 
-def _predict(model, cells, mean, within, splits, vectors, st):
-    """Held-out predictions (n_cells, m) of every cell and the per-fold chosen penalty
-    (n_folds, m) (the ElasticNet alpha for ``elasticnet``)."""
+def _model(model, cells, splits, vectors, st):
+    """``model`` prepared on these cells and splits (its target-free work done): a
+    function of the cells' mean targets (n_cells, m) and within-cell sums of squares
+    (or None) giving the held-out predictions (n_cells, m) and the per-fold chosen
+    penalty (n_folds, m) (the ElasticNet alpha for ``elasticnet``)."""
     if vectors is not None and st.pca_variance and st.pca_fit == "train":
-        return _predict_pca(model, cells, mean, within, splits, vectors, st)
+        return _model_pca(model, cells, splits, vectors, st)
     B = get_backend(st.backend)
-    X = cells.X
-    P = np.empty(mean.shape)
-    chosen = np.full((len(splits), mean.shape[1]), st.enet_alpha)
-    if model == "elasticnet":
-        preds, _ = enet_cv(X, mean, [(tr, te) for tr, te, _ in splits], st.enet_alpha,
-                           st.enet_l1_ratio, tol=st.tol, weights=cells.weight, within=within,
-                           backend=B) if X.shape[1] > PRIMAL_MAX else \
-            _enet_groups(cells, mean, within, splits, st, B)
-        for (_, te, _), p in zip(splits, preds):
-            P[te] = p
-        return P, chosen
-    alphas = np.asarray(st.ridge_alphas, dtype=float)
-    if X.shape[1] > PRIMAL_MAX:
-        for f, ((_, te, _), (p, idx)) in enumerate(zip(splits, ridge_cells(
-                X, mean, cells.weight, splits, alphas, backend=B))):
-            P[te], chosen[f] = B.to_numpy(p), alphas[B.to_numpy(idx)]
-        return P, chosen
-    group, n_groups = _groups(cells)
-    gm = group_moments(B.asarray(X), B.asarray(mean), B.asarray(cells.weight), B.asarray(within),
-                       group, n_groups, backend=B)
-    gsplits = [(_in_groups(group, tr), [(_in_groups(group, a), _in_groups(group, b))
-                                        for a, b in inner]) for tr, _, inner in splits]
-    for f, ((_, te, _), (xm, sd, coef, ym, idx)) in enumerate(zip(splits, ridge_groups(
-            gm, gsplits, alphas, backend=B))):
-        P[te] = B.to_numpy(ym + ((B.asarray(X[te]) - xm) / sd) @ coef)
-        chosen[f] = alphas[B.to_numpy(idx)]
-    return P, chosen
+    X, alphas = cells.X, np.asarray(st.ridge_alphas, dtype=float)
+    if X.shape[1] > PRIMAL_MAX and model == "elasticnet":
+        def predict(mean, within):
+            return enet_cv(X, mean, [(tr, te) for tr, te, _ in splits], st.enet_alpha,
+                           st.enet_l1_ratio, tol=st.tol, weights=cells.weight,
+                           within=within, backend=B)[0], None
+    elif X.shape[1] > PRIMAL_MAX:
+        def predict(mean, within):
+            fits = ridge_cells(X, mean, cells.weight, splits, alphas, backend=B)
+            return [p for p, _ in fits], [alphas[B.to_numpy(i)] for _, i in fits]
+    else:
+        group, n_groups = _groups(cells)
+        design = group_design(X, cells.weight, group, n_groups, backend=B)
+        keep = [_in_groups(group, tr) for tr, _, _ in splits]
+        if model == "elasticnet":
+            def predict(mean, within):
+                return _enet_groups(design, group_moments(design, mean, within, B), keep,
+                                    X, splits, st, B), None
+        else:
+            gsplits = [(k, [(_in_groups(group, a), _in_groups(group, b)) for a, b in inner])
+                       for k, (_, _, inner) in zip(keep, splits)]
+            plans = ridge_group_plans(design, gsplits, B)
+
+            def predict(mean, within):
+                fits = ridge_groups(group_moments(design, mean, within, B), gsplits, alphas,
+                                    backend=B, plans=plans)
+                return ([ym + ((B.asarray(X[te]) - xm) / sd) @ coef
+                         for (_, te, _), (xm, sd, coef, ym, _) in zip(splits, fits)],
+                        [alphas[B.to_numpy(f[4])] for f in fits])
+
+    def fit(mean, within):
+        preds, chosen = predict(mean, within)
+        P = np.empty(np.shape(mean))
+        penalty = np.full((len(splits), P.shape[1]), st.enet_alpha)
+        for f, (_, te, _) in enumerate(splits):
+            P[te] = B.to_numpy(preds[f])
+            if chosen is not None:
+                penalty[f] = chosen[f]
+        return P, penalty
+    return fit
 
 
-def _predict_pca(model, cells, mean, within, splits, vectors, st):
-    """As :func:`_predict`, with the word vectors' PCA fit on each fold's training words."""
-    P = np.empty(mean.shape)
-    chosen = np.full((len(splits), mean.shape[1]), st.enet_alpha)
-    for f, (train, test, inner) in enumerate(splits):
-        train_words = np.unique(cells.owner[train])
-        _, reduced = pca_reduce(vectors[train_words], st.pca_variance, vectors)
-        fold_cells = cells.with_design(reduced)
+def _model_pca(model, cells, splits, vectors, st):
+    """As :func:`_model`, with the word vectors' PCA fit on each fold's training words."""
+    folds = []
+    for train, test, inner in splits:
+        _, reduced = pca_reduce(vectors[np.unique(cells.owner[train])], st.pca_variance,
+                                vectors)
         one = [(np.arange(len(train)), np.arange(len(train), len(train) + len(test)),
                 [(np.searchsorted(train, a), np.searchsorted(train, b)) for a, b in inner])]
         idx = np.concatenate([train, test])
-        p, c = _predict(model, fold_cells.subset(idx), mean[idx], within[idx], one, None, st)
-        P[test], chosen[f] = p[len(train):], c[0]
-    return P, chosen
+        folds.append((idx, len(train),
+                      _model(model, cells.with_design(reduced).subset(idx), one, None, st)))
+
+    def fit(mean, within):
+        P = np.empty(np.shape(mean))
+        penalty = np.full((len(splits), P.shape[1]), st.enet_alpha)
+        for f, (idx, n_train, fold) in enumerate(folds):
+            p, c = fold(mean[idx], None if within is None else within[idx])
+            P[idx[n_train:]], penalty[f] = p[n_train:], c[0]
+        return P, penalty
+    return fit
 
 
-def _enet_groups(cells, mean, within, splits, st, B):
-    """ElasticNet per fold on downdated group moments, warm-started from the full-data
-    solution (frame features: many cells, few columns)."""
-    group, n_groups = _groups(cells)
-    gm = group_moments(B.asarray(cells.X), B.asarray(mean), B.asarray(cells.weight),
-                       B.asarray(within), group, n_groups, backend=B)
-    full = split_moments(gm, np.arange(n_groups))
+def _enet_groups(design, gm, keep, X, splits, st, B):
+    """ElasticNet per fold (training groups ``keep``) on downdated group moments,
+    warm-started from the full-data solution (frame features: many cells, few
+    columns): the test cells' predictions per split."""
+    full = split_moments(gm, np.arange(len(design.n)))
     w0 = enet_gram(full.gram, full.cross, full.yy, full.n_train, st.enet_alpha,
                    st.enet_l1_ratio, tol=st.tol, backend=B)
     preds = []
-    for train, test, _ in splits:
-        tr = split_moments(gm, _in_groups(group, train))
+    for kept, (_, test, _) in zip(keep, splits):
+        tr = split_moments(gm, kept)
         W = enet_gram(tr.gram, tr.cross, tr.yy, tr.n_train, st.enet_alpha, st.enet_l1_ratio,
                       w0=w0, tol=st.tol, backend=B)
-        preds.append(B.to_numpy(tr.y_mean + (B.asarray(cells.X[test]) - tr.x_mean) @ W))
-    return preds, None
+        preds.append(tr.y_mean + (B.asarray(X[test]) - tr.x_mean) @ W)
+    return preds
 
 
 def _groups(cells):
@@ -296,40 +327,96 @@ def _in_groups(group, cells):
     return np.unique(group[cells])
 
 
-def _cell_sums(frame_cell, values, n_cells):
-    """(n_cells, m) sums of the rows of ``values`` (n_sel, m) over each cell's frames."""
-    if n_cells == len(frame_cell):                      # one frame per cell
-        out = np.empty_like(values)
-        out[frame_cell] = values
-        return out
-    order = np.argsort(frame_cell, kind="stable")
-    starts = np.searchsorted(frame_cell[order], np.arange(n_cells))
-    return np.add.reduceat(values[order], starts, axis=0)
+def _merged(cells):
+    """How the selected frames make the cells: (order, starts) — the frames sorted by
+    cell and where each cell's run starts — or, with one frame a cell, (the frame of
+    each cell, None)."""
+    order = np.argsort(cells.frame_cell, kind="stable")
+    if len(cells.frame_cell) == len(cells.weight):
+        return order, None
+    return order, np.searchsorted(cells.frame_cell[order], np.arange(len(cells.weight)))
 
 
-def _scores(cells, S, Q, P):
+def _cell_sums(merged, Y, block):
+    """Sums over each cell's frames of the targets reordered by each draw of ``block``
+    (draws, n_sel) and of their squares: (S, Q), (n_cells, draws · q); Q is None with
+    one frame a cell (it is S²). One draw at a time: no (n_sel, draws · q) array."""
+    order, starts = merged
+    if starts is None:
+        return Y[block[:, order].T].reshape(len(order), -1), None
+    q = Y.shape[1]
+    S = np.empty((len(starts), len(block) * q))
+    Q = np.empty_like(S)
+    for d, rows in enumerate(block):
+        y = Y[rows[order]]
+        S[:, d * q:(d + 1) * q] = np.add.reduceat(y, starts, axis=0)
+        Q[:, d * q:(d + 1) * q] = np.add.reduceat(y * y, starts, axis=0)
+    return S, Q
+
+
+@dataclass
+class _Runs:
+    """The cells sorted by owner, then speech (``order``); where each run of equal
+    (owner, speech) starts in that order (``starts``), its speech flag (``speech``);
+    where each owner's runs start among the runs (``words``); for every sorted row,
+    the sorted position of its owner's first row (``anchor``)."""
+
+    order: np.ndarray
+    starts: np.ndarray
+    speech: np.ndarray
+    words: np.ndarray
+    anchor: np.ndarray
+
+
+def _runs(cells):
+    """:class:`_Runs` of the cells."""
+    order = np.lexsort((cells.speech, cells.owner))
+    owner, speech = cells.owner[order], cells.speech[order]
+    new_owner = np.r_[True, np.diff(owner) != 0]
+    starts = np.flatnonzero(new_owner | np.r_[True, np.diff(speech) != 0])
+    first = np.flatnonzero(new_owner)
+    return _Runs(order=order, starts=starts, speech=speech[starts],
+                 words=np.flatnonzero(new_owner[starts]),
+                 anchor=first[np.cumsum(new_owner) - 1])
+
+
+def _scores(weight, runs, S, Q, P):
     """Per column: r and R² over all held-out frames, r over speech frames, mean r over
-    words; from cell sums S, Q (Σy, Σy²) and the cells' predictions P."""
-    w = cells.weight[:, None]
-    terms = [np.broadcast_to(w, S.shape), S, Q, w * P, w * P * P, P * S]
-    total = [t.sum(0) for t in terms]
-    speech = [t[cells.speech].sum(0) for t in terms]
-    words = [_by_owner(cells.owner, t) for t in terms]                     # (n_words, m)
-    n, sy, syy, _, _, syp = total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r2 = 1 - (syy - 2 * syp + total[4]) / (syy - sy * sy / n)
-        return {"pcc": _pearson(*total), "pcc_speech": _pearson(*speech), "r2": r2,
-                "pcc_word_mean": np.nanmean(_pearson(*words), 0)}
-
-
-def _by_owner(owner, values):
-    """(n_owners, m) sums of the rows of ``values`` by owner (equal-sized contiguous
-    blocks — one cell per frame — are reshaped, not reduced)."""
-    counts = np.bincount(owner)
-    if (np.diff(owner) >= 0).all() and (counts == counts[0]).all():
-        return values.reshape(len(counts), counts[0], -1).sum(1)
-    order = np.argsort(owner, kind="stable")
-    return np.add.reduceat(values[order], np.r_[0, np.cumsum(counts)[:-1]], axis=0)
+    words; from cell sums S, Q (Σy, Σy²; Q None: S²), the cells' weights (frames) and
+    predictions P. The sums of each (owner, speech) run are taken SCORE_BYTES of rows at
+    a time, of the predictions less their value at the owner's first cell (r within a
+    word does not change, and a word's nearly constant predictions lose no digits); the
+    runs are then shifted alike for r over all or the speech frames."""
+    order, starts = runs.order, runs.starts
+    w = weight[order]
+    sums = np.zeros((5, len(starts), S.shape[1]))                    # Σ y, y², wŷ, wŷ², yŷ
+    step = max(1, SCORE_BYTES // (8 * S.shape[1]))
+    for lo in range(0, len(order), step):
+        hi = min(lo + step, len(order))
+        rows = order[lo:hi]
+        s = S[rows]
+        p = P[rows] - P[order[runs.anchor[lo:hi]]]
+        wp = w[lo:hi, None] * p
+        first = np.searchsorted(starts, lo, "right") - 1
+        last = np.searchsorted(starts, hi, "left")
+        local = np.maximum(starts[first:last], lo) - lo
+        for k, t in enumerate((s, s * s if Q is None else Q[rows], wp, wp * p, p * s)):
+            sums[k, first:last] += np.add.reduceat(t, local, axis=0)
+    n = np.add.reduceat(w, starts)[:, None] * np.ones((1, S.shape[1]))
+    sy, syy, sp, spp, syp = sums
+    c = P[order[runs.anchor[starts]]]                                  # each run's shift
+    d = c - c[:1]                          # ... less the first one's: all shifted alike
+    shifted = [n, sy, syy, sp + d * n, spp + d * (2 * sp + d * n), syp + d * sy]
+    N, SY, SYY, SP, SPP, SYP = (t.sum(0) for t in shifted)
+    g = c[0]
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)         # words without any r: NaN
+        r2 = 1 - (SYY - 2 * (SYP + g * SY) + SPP + g * (2 * SP + g * N)) / (SYY - SY * SY / N)
+        word_r = _pearson(*[np.add.reduceat(t, runs.words, axis=0)
+                            for t in (n, sy, syy, sp, spp, syp)])
+        return {"pcc": _pearson(N, SY, SYY, SP, SPP, SYP), "r2": r2,
+                "pcc_speech": _pearson(*[t[runs.speech].sum(0) for t in shifted]),
+                "pcc_word_mean": np.nanmean(word_r, 0)}
 
 
 def _pearson(n, sy, syy, sp, spp, syp):

@@ -91,75 +91,124 @@ def fold_moments(X, Y, folds, backend="numpy"):
 
 
 @dataclass
-class GroupMoments:
-    """Weighted moments of groups of rows (cells), centred on the all-row means.
+class GroupDesign:
+    """The target-free half of :class:`GroupMoments`, made once for many targets.
 
-    n : (G,) weight; sx : (G, p) Σ ω x̃; sy : (G, m) Σ ω ỹ; gram : (G, p, p) Σ ω x̃x̃';
-    cross : (G, p, m) Σ ω x̃ỹ'; yy : (G, m) Σ over frames of ỹ²; x_mean : (p,),
-    y_mean : (m,) the all-row means; totals : the sums over all groups. A split keeps or
-    drops whole groups.
+    n : (G,) weight; sx : (G, p) Σ ω x̃; gram : (G, p, p) Σ ω x̃x̃'; x_mean : (p,) the
+    all-row mean; rows : each group's row indices, ws (n_g, 1) their weights and xs
+    (n_g, p) their centred rows; w : (n,) all rows' weights; totals : the sums of n, sx,
+    gram over all groups.
     """
 
     n: object
     sx: object
-    sy: object
     gram: object
+    x_mean: object
+    rows: list
+    ws: list
+    xs: list
+    w: object
+    totals: tuple
+
+
+@dataclass
+class GroupMoments:
+    """Weighted moments of groups of rows (cells), centred on the all-row means: the
+    design's (:class:`GroupDesign`) and the targets': sy : (G, m) Σ ω ỹ; cross :
+    (G, p, m) Σ ω x̃ỹ'; yy : (G, m) Σ over frames of ỹ²; y_mean : (m,); totals : their
+    sums over all groups. A split keeps or drops whole groups.
+    """
+
+    design: GroupDesign
+    sy: object
     cross: object
     yy: object
-    x_mean: object
     y_mean: object
-    totals: tuple = None
+    totals: tuple
 
 
-def group_moments(X, Y, w, within, group, n_groups, backend="numpy"):
-    """:class:`GroupMoments` of rows X (n, p), mean targets Y (n, m), weights w (n,),
-    within-row sums of squares ``within`` (n, m) or None, in groups ``group`` (n,) int."""
+def group_design(X, w, group, n_groups, backend="numpy"):
+    """:class:`GroupDesign` of rows X (n, p) with weights w (n,) in groups ``group``
+    (n,) int."""
     B = get_backend(backend)
-    N = float(w.sum())
-    x0, y0 = (w @ X) / N, (w @ Y) / N
-    Xc, Yc = X - x0, Y - y0
-    parts = [B.asarray(np.flatnonzero(np.asarray(group) == g), dtype="int")
-             for g in range(n_groups)]
-    rows = [(B.take(w, i, 0)[:, None], B.take(Xc, i, 0), B.take(Yc, i, 0)) for i in parts]
-    yy = B.stack([(wi * y * y).sum(0) for wi, _, y in rows])
-    if within is not None:
-        yy = yy + B.stack([B.take(within, i, 0).sum(0) for i in parts])
-    gm = GroupMoments(n=B.stack([wi.sum() for wi, _, _ in rows]),
-                        sx=B.stack([(wi * x).sum(0) for wi, x, _ in rows]),
-                        sy=B.stack([(wi * y).sum(0) for wi, _, y in rows]),
-                        gram=B.stack([x.T @ (wi * x) for wi, x, _ in rows]),
-                        cross=B.stack([x.T @ (wi * y) for wi, x, y in rows]),
-                        yy=yy, x_mean=x0, y_mean=y0)
-    gm.totals = _sums(gm, np.arange(n_groups))
-    return gm
+    X, w = B.asarray(X), B.asarray(w)
+    x0 = (w @ X) / float(w.sum())
+    Xc = X - x0
+    rows = [B.asarray(np.flatnonzero(np.asarray(group) == g), dtype="int")
+            for g in range(n_groups)]
+    ws = [B.take(w, i, 0)[:, None] for i in rows]
+    xs = [B.take(Xc, i, 0) for i in rows]
+    n = B.stack([wi.sum() for wi in ws])
+    sx = B.stack([(wi * x).sum(0) for wi, x in zip(ws, xs)])
+    gram = B.stack([x.T @ (wi * x) for wi, x in zip(ws, xs)])
+    return GroupDesign(n=n, sx=sx, gram=gram, x_mean=x0, rows=rows, ws=ws, xs=xs, w=w,
+                       totals=(n.sum(0), sx.sum(0), gram.sum(0)))
 
 
-def split_moments(gm, keep):
-    """:class:`FoldMoments` of the groups ``keep`` (int indices), centred on their own
-    weighted means; summed as all groups minus the others (few in a fold)."""
-    drop = np.setdiff1d(np.arange(len(gm.n)), np.asarray(keep))
-    total = _sums(gm, np.arange(len(gm.n))) if gm.totals is None else gm.totals
-    n, sx, sy, gram, cross, yy = (t - d for t, d in zip(total, _sums(gm, drop)))
+def group_moments(design, Y, within=None, backend="numpy"):
+    """:class:`GroupMoments` of the mean targets Y (n, m) of the rows of ``design``
+    (:func:`group_design`); within : (n, m) within-row sums of squares or None."""
+    B = get_backend(backend)
+    Y, w = B.asarray(Y), design.w
+    within = None if within is None else B.asarray(within)
+    y0 = (w @ Y) / float(design.totals[0])
+    Yc = Y - y0
+    sy, cross, yy = [], [], []
+    for i, wi, x in zip(design.rows, design.ws, design.xs):
+        y = B.take(Yc, i, 0)
+        wy = wi * y
+        sy.append(wy.sum(0))
+        cross.append(x.T @ wy)
+        yy.append((wy * y).sum(0) + (0.0 if within is None else B.take(within, i, 0).sum(0)))
+    sy, cross, yy = B.stack(sy), B.stack(cross), B.stack(yy)
+    return GroupMoments(design=design, sy=sy, cross=cross, yy=yy, y_mean=y0,
+                        totals=(sy.sum(0), cross.sum(0), yy.sum(0)))
+
+
+def split_design(gd, keep):
+    """Target-free moments of the groups ``keep`` (int indices) of :class:`GroupDesign`
+    ``gd``, centred on their own weighted mean: (N, Σ ω x̃ (p,), gram (p, p), x_mean
+    (p,)); summed as all groups minus the others (few in a fold)."""
+    drop = _dropped(gd, keep)
+    n, sx, gram = (t - a[drop].sum(0) for t, a in zip(gd.totals, (gd.n, gd.sx, gd.gram)))
     N = float(n)
-    return FoldMoments(gram=gram - sx[:, None] * sx[None, :] / N,
-                       cross=cross - sx[:, None] * sy[None, :] / N,
-                       yy=yy - sy * sy / N, x_mean=gm.x_mean + sx / N,
-                       y_mean=gm.y_mean + sy / N, n_train=N, test=None)
+    return N, sx, gram - sx[:, None] * sx[None, :] / N, gd.x_mean + sx / N
 
 
-def _sums(gm, groups):
-    """Sums over ``groups`` of n, sx, sy, gram, cross, yy."""
-    return tuple(a[groups].sum(0) for a in (gm.n, gm.sx, gm.sy, gm.gram, gm.cross, gm.yy))
+def split_moments(gm, keep, design_part=None):
+    """:class:`FoldMoments` of the groups ``keep`` (int indices), centred on their own
+    weighted means. design_part : :func:`split_design` of the same groups, when the
+    caller keeps it for several targets."""
+    N, sx, gram, x_mean = design_part or split_design(gm.design, keep)
+    drop = _dropped(gm.design, keep)
+    sy, cross, yy = (t - a[drop].sum(0) for t, a in zip(gm.totals, (gm.sy, gm.cross, gm.yy)))
+    return FoldMoments(gram=gram, cross=cross - sx[:, None] * sy[None, :] / N,
+                       yy=yy - sy * sy / N, x_mean=x_mean, y_mean=gm.y_mean + sy / N,
+                       n_train=N, test=None)
 
 
-def test_moments(gm, groups, x_mean, y_mean):
-    """Moments of the groups ``groups`` centred on given (training) means:
-    (Sxx (p, p), Sxy (p, m), Syy (m,)) — Σ ω (x - x_mean)(·)' over their frames."""
-    dx, dy = x_mean - gm.x_mean, y_mean - gm.y_mean
-    N = float(gm.n[groups].sum())
-    sx, sy = gm.sx[groups].sum(0), gm.sy[groups].sum(0)
-    Sxx = gm.gram[groups].sum(0) - sx[:, None] * dx[None, :] - dx[:, None] * sx[None, :] \
+def _dropped(gd, keep):
+    return np.setdiff1d(np.arange(len(gd.n)), np.asarray(keep))
+
+
+def test_design(gd, groups, x_mean):
+    """Target-free moments of the groups ``groups`` centred on a given (training) mean:
+    (N, Σ ω x̃ (p,), dx = x_mean - all-row mean, Sxx (p, p) = Σ ω (x - x_mean)(·)')."""
+    dx = x_mean - gd.x_mean
+    N = float(gd.n[groups].sum())
+    sx = gd.sx[groups].sum(0)
+    Sxx = gd.gram[groups].sum(0) - sx[:, None] * dx[None, :] - dx[:, None] * sx[None, :] \
         + N * dx[:, None] * dx[None, :]
+    return N, sx, dx, Sxx
+
+
+def test_moments(gm, groups, y_mean, design_part):
+    """The targets' moments of the groups ``groups`` centred on the training means:
+    (Sxy (p, m), Syy (m,)) — Σ ω (x - x_mean)(y - y_mean)' and Σ (y - y_mean)² over
+    their frames; design_part : :func:`test_design` of the same groups and x_mean."""
+    N, sx, dx, _ = design_part
+    dy = y_mean - gm.y_mean
+    sy = gm.sy[groups].sum(0)
     Sxy = gm.cross[groups].sum(0) - sx[:, None] * dy[None, :] - dx[:, None] * sy[None, :] \
         + N * dx[:, None] * dy[None, :]
-    return Sxx, Sxy, gm.yy[groups].sum(0) - 2 * dy * sy + N * dy * dy
+    return Sxy, gm.yy[groups].sum(0) - 2 * dy * sy + N * dy * dy

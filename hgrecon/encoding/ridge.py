@@ -238,41 +238,66 @@ def _stack(blocks, systems, n, B):
     return out.reshape(len(blocks) * k_max, n)
 
 
-def ridge_groups(gm, splits, alphas, backend="numpy"):
+def ridge_groups(gm, splits, alphas, backend="numpy", plans=None):
     """Ridge on weighted group moments (:func:`.moments.group_moments`), for designs
     with few columns (the primal): per split, inputs standardised on its training frames,
     a penalty per target column by the summed squared error over its inner splits, and
     the fitted coefficients.
 
     splits : list of (keep, inner) with keep the training groups and inner a list of
-    (keep, test) group arrays inside them. Returns a list of (x_mean (p,), sd (p,),
-    coef (p, m) on the standardised inputs, y_mean (m,), alpha index (m,)).
+    (keep, test) group arrays inside them. plans : :func:`ridge_group_plans` of the same
+    design and splits, when the caller keeps them for several targets. Returns a list of
+    (x_mean (p,), sd (p,), coef (p, m) on the standardised inputs, y_mean (m,), alpha
+    index (m,)).
     """
     from .moments import split_moments, test_moments
 
     B = get_backend(backend)
-    alphas = check_alphas(alphas)
-    al = B.asarray(alphas)[:, None]
+    al = B.asarray(check_alphas(alphas))[:, None]
+    if plans is None:
+        plans = ridge_group_plans(gm.design, splits, B)
     out = []
-    for keep, inner in splits:
-        tr = split_moments(gm, keep)
-        sd = B.sqrt(B.maximum(tr.gram.diagonal() / tr.n_train, 0.0))
-        sd = B.where(sd > 0, sd, 1.0)
+    for keep, tr, sd, V, s2, inner in plans:
         err = 0.0
-        for k_in, t_in in inner:
-            sub = split_moments(gm, k_in)
-            V, s2 = _eig(sub.gram / (sd[:, None] * sd[None, :]), B)
-            c = V.T @ (sub.cross / sd[:, None])
-            Sxx, Sxy, Syy = test_moments(gm, t_in, sub.x_mean, sub.y_mean)
-            b, M = V.T @ (Sxy / sd[:, None]), V.T @ (Sxx / (sd[:, None] * sd[None, :])) @ V
-            z = (1.0 / (s2 + al))[:, :, None] * c[None]                 # (a, r, m)
+        for k_in, t_in, sub, V_in, s2_in, test, M in inner:
+            fm = split_moments(gm, k_in, sub)
+            c = V_in.T @ (fm.cross / sd[:, None])
+            Sxy, Syy = test_moments(gm, t_in, fm.y_mean, test)
+            b = V_in.T @ (Sxy / sd[:, None])
+            z = (1.0 / (s2_in + al))[:, :, None] * c[None]              # (a, r, m)
             err = err + Syy - 2 * (z * b[None]).sum(1) + (z * (M @ z)).sum(1)
-        V, s2 = _eig(tr.gram / (sd[:, None] * sd[None, :]), B)
-        c = V.T @ (tr.cross / sd[:, None])
+        fm = split_moments(gm, keep, tr)
+        c = V.T @ (fm.cross / sd[:, None])
         idx = B.argmin(err, 0) if inner else B.zeros((c.shape[1],), dtype="int")
         phi = (1.0 / (s2[None, :] + al))[idx]                          # (m, r)
-        out.append((tr.x_mean, sd, V @ (phi.T * c), tr.y_mean, idx))
+        out.append((fm.x_mean, sd, V @ (phi.T * c), fm.y_mean, idx))
     return out
+
+
+def ridge_group_plans(gd, splits, backend="numpy"):
+    """The target-free part of :func:`ridge_groups` for the design ``gd``
+    (:class:`.moments.GroupDesign`): per split (keep, inner), the moments of its training
+    groups, the scale, the eigendecompositions of the standardised training Grams of the
+    split and of its inner splits, and the inner test sets' design moments in that
+    basis (memory: (1 + 2 · inner) (p, p) arrays per split)."""
+    from .moments import split_design, test_design
+
+    B = get_backend(backend)
+    plans = []
+    for keep, inner in splits:
+        tr = split_design(gd, keep)
+        sd = B.sqrt(B.maximum(tr[2].diagonal() / tr[0], 0.0))
+        sd = B.where(sd > 0, sd, 1.0)
+        scale = sd[:, None] * sd[None, :]
+        subs = []
+        for k_in, t_in in inner:
+            sub = split_design(gd, k_in)
+            V, s2 = _eig(sub[2] / scale, B)
+            test = test_design(gd, t_in, sub[3])
+            subs.append((k_in, t_in, sub, V, s2, test, V.T @ (test[3] / scale) @ V))
+        V, s2 = _eig(tr[2] / scale, B)
+        plans.append((keep, tr, sd, V, s2, subs))
+    return plans
 
 
 def ridge_cells(X, Y, w, splits, alphas, backend="numpy"):

@@ -76,15 +76,23 @@ def _column_scores(a, b):
     return r, r2s
 
 
+#: Relative distance under which a null score ties with the observed one.
+TIE = 1e-6
+
+
 def perm_pvalue(observed, null):
     """One-sided permutation p-value, (1 + #{null >= observed}) / (1 + n_perm).
 
-    observed : array (...,); null : array (n_perm, ...). NaN null values count as not
-    exceeding; a NaN observation gives NaN.
+    observed : array (...,); null : array (n_perm, ...). A null value within TIE ·
+    max(1, |observed|) below the observation counts as reaching it: a model that ignores
+    the targets' order (an ElasticNet with every coefficient zero) scores every draw
+    alike up to rounding and its solver's tolerance, and its p-value is 1, not a toss of
+    rounding. NaN null values count as not exceeding; a NaN observation gives NaN.
     """
     null = np.asarray(null)
     observed = np.asarray(observed)
-    exceed = (np.nan_to_num(null, nan=-np.inf) >= observed).sum(axis=0)
+    floor = observed - TIE * np.maximum(1.0, np.abs(observed))
+    exceed = (np.nan_to_num(null, nan=-np.inf) >= floor).sum(axis=0)
     p = (1.0 + exceed) / (1.0 + null.shape[0])
     return np.where(np.isnan(observed), np.nan, p)
 
