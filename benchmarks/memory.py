@@ -3,7 +3,10 @@
 Each stage runs in its own process under ``/usr/bin/time -v`` (the peak resident set
 size it reports is what a SLURM job's memory limit sees). Usage::
 
-    .venv/bin/python benchmarks/memory.py [--workdir DIR] [--n-perm 200]
+    .venv/bin/python benchmarks/memory.py [--workdir DIR] [--n-perm 200] [--lags 7]
+
+The frame-level encode runs the config's defaults (100 shuffles, 100 shifts, ridge) on
+the first ``--lags`` lags of -200, -100, ..., 400 ms.
 """
 
 import argparse
@@ -30,6 +33,13 @@ STAGES = {
     "encode (minilm)": "from hgrecon.encoding import run, Settings; run('{w}/trials.parquet', "
                        "'{w}/minilm.h5', '{w}/c.parquet', '{w}/w.parquet', '{w}/n.parquet', "
                        "Settings(n_perm={n_perm}))",
+    "embed_frames (mel)": "from hgrecon.align import embed_frames; embed_frames("
+                          "'{w}/ingest.h5', '{w}/hg.h5', '{w}/mel.h5', {{'kind': 'mel'}}, "
+                          "name='mel')",
+    "encode_frames (mel)": "from hgrecon.encoding import FrameSettings, run_frames; "
+                           "run_frames('{w}/hg.h5', '{w}/ingest.h5', '{w}/words.parquet', "
+                           "'{w}/mel.h5', '{w}/f.parquet', '{w}/f.h5', FrameSettings("
+                           "lags_ms={lags}), frame_features=True)",
 }
 
 
@@ -48,11 +58,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--n-perm", type=int, default=200)
+    parser.add_argument("--lags", type=int, default=7)
     args = parser.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="hgrecon-mem-"))
     print(f"{'stage':<18}{'seconds':>9}{'peak MiB':>10}")
     for stage, template in STAGES.items():
-        code = template.format(w=workdir, paper=PAPER, n_perm=args.n_perm)
+        code = template.format(w=workdir, paper=PAPER, n_perm=args.n_perm,
+                               lags=tuple(range(-200, 401, 100))[:args.lags])
         seconds, mib = peak_mib(code)
         print(f"{stage:<18}{seconds:>9.1f}{mib:>10.0f}", flush=True)
 

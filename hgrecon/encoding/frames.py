@@ -37,7 +37,7 @@ from .backend import get_backend
 from .elasticnet import check_penalty, enet_cv, enet_gram
 from .folds import group_folds
 from .kernel import pca_reduce
-from .moments import group_design, group_moments, split_moments
+from .moments import group_design, group_moments, split_design, split_moments
 from .ridge import check_alphas, ridge_cells, ridge_group_plans, ridge_groups
 from .stats import fdr_bh, perm_pvalue
 
@@ -250,9 +250,11 @@ def _model(model, cells, splits, vectors, st):
         design = group_design(X, cells.weight, group, n_groups, backend=B)
         keep = [_in_groups(group, tr) for tr, _, _ in splits]
         if model == "elasticnet":
+            parts = [split_design(design, k) for k in [np.arange(n_groups)] + keep]
+
             def predict(mean, within):
-                return _enet_groups(design, group_moments(design, mean, within, B), keep,
-                                    X, splits, st, B), None
+                return _enet_groups(group_moments(design, mean, within, B), parts, X, splits,
+                                    st, B), None
         else:
             gsplits = [(k, [(_in_groups(group, a), _in_groups(group, b)) for a, b in inner])
                        for k, (_, _, inner) in zip(keep, splits)]
@@ -299,16 +301,17 @@ def _model_pca(model, cells, splits, vectors, st):
     return fit
 
 
-def _enet_groups(design, gm, keep, X, splits, st, B):
-    """ElasticNet per fold (training groups ``keep``) on downdated group moments,
-    warm-started from the full-data solution (frame features: many cells, few
-    columns): the test cells' predictions per split."""
-    full = split_moments(gm, np.arange(len(design.n)))
+def _enet_groups(gm, parts, X, splits, st, B):
+    """ElasticNet per fold on downdated group moments, warm-started from the full-data
+    solution (frame features: many cells, few columns): the test cells' predictions per
+    split. parts : :func:`.moments.split_design` of all groups, then of each split's
+    training groups."""
+    full = split_moments(gm, None, parts[0])
     w0 = enet_gram(full.gram, full.cross, full.yy, full.n_train, st.enet_alpha,
                    st.enet_l1_ratio, tol=st.tol, backend=B)
     preds = []
-    for kept, (_, test, _) in zip(keep, splits):
-        tr = split_moments(gm, kept)
+    for part, (_, test, _) in zip(parts[1:], splits):
+        tr = split_moments(gm, None, part)
         W = enet_gram(tr.gram, tr.cross, tr.yy, tr.n_train, st.enet_alpha, st.enet_l1_ratio,
                       w0=w0, tol=st.tol, backend=B)
         preds.append(tr.y_mean + (B.asarray(X[test]) - tr.x_mean) @ W)

@@ -12,6 +12,7 @@ which keeps the downdate well conditioned for unscaled embeddings.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -165,48 +166,65 @@ def group_moments(design, Y, within=None, backend="numpy"):
                         totals=(sy.sum(0), cross.sum(0), yy.sum(0)))
 
 
+class SplitDesign(NamedTuple):
+    """Target-free moments of the groups a split keeps, centred on their own weighted
+    mean: weight N, Σ ω x̃ (p,), gram (p, p), x_mean (p,); drop: the other groups."""
+
+    N: float
+    sx: object
+    gram: object
+    x_mean: object
+    drop: np.ndarray
+
+
+class TestDesign(NamedTuple):
+    """Target-free moments of a split's test groups centred on its training mean x_mean:
+    weight N, Σ ω x̃ (p,), dx = x_mean - the all-row mean, Sxx (p, p) = Σ ω (x - x_mean)(·)';
+    groups: the test groups."""
+
+    N: float
+    sx: object
+    dx: object
+    Sxx: object
+    groups: np.ndarray
+
+
 def split_design(gd, keep):
-    """Target-free moments of the groups ``keep`` (int indices) of :class:`GroupDesign`
-    ``gd``, centred on their own weighted mean: (N, Σ ω x̃ (p,), gram (p, p), x_mean
-    (p,)); summed as all groups minus the others (few in a fold)."""
-    drop = _dropped(gd, keep)
+    """:class:`SplitDesign` of the groups ``keep`` (int indices) of :class:`GroupDesign`
+    ``gd``; summed as all groups minus the others (few in a fold)."""
+    drop = np.setdiff1d(np.arange(len(gd.n)), np.asarray(keep))
     n, sx, gram = (t - a[drop].sum(0) for t, a in zip(gd.totals, (gd.n, gd.sx, gd.gram)))
     N = float(n)
-    return N, sx, gram - sx[:, None] * sx[None, :] / N, gd.x_mean + sx / N
+    return SplitDesign(N, sx, gram - sx[:, None] * sx[None, :] / N, gd.x_mean + sx / N, drop)
 
 
 def split_moments(gm, keep, design_part=None):
     """:class:`FoldMoments` of the groups ``keep`` (int indices), centred on their own
     weighted means. design_part : :func:`split_design` of the same groups, when the
     caller keeps it for several targets."""
-    N, sx, gram, x_mean = design_part or split_design(gm.design, keep)
-    drop = _dropped(gm.design, keep)
+    N, sx, gram, x_mean, drop = design_part or split_design(gm.design, keep)
     sy, cross, yy = (t - a[drop].sum(0) for t, a in zip(gm.totals, (gm.sy, gm.cross, gm.yy)))
     return FoldMoments(gram=gram, cross=cross - sx[:, None] * sy[None, :] / N,
                        yy=yy - sy * sy / N, x_mean=x_mean, y_mean=gm.y_mean + sy / N,
                        n_train=N, test=None)
 
 
-def _dropped(gd, keep):
-    return np.setdiff1d(np.arange(len(gd.n)), np.asarray(keep))
-
-
 def test_design(gd, groups, x_mean):
-    """Target-free moments of the groups ``groups`` centred on a given (training) mean:
-    (N, Σ ω x̃ (p,), dx = x_mean - all-row mean, Sxx (p, p) = Σ ω (x - x_mean)(·)')."""
+    """:class:`TestDesign` of the groups ``groups`` centred on ``x_mean``."""
+    groups = np.asarray(groups)
     dx = x_mean - gd.x_mean
     N = float(gd.n[groups].sum())
     sx = gd.sx[groups].sum(0)
     Sxx = gd.gram[groups].sum(0) - sx[:, None] * dx[None, :] - dx[:, None] * sx[None, :] \
         + N * dx[:, None] * dx[None, :]
-    return N, sx, dx, Sxx
+    return TestDesign(N, sx, dx, Sxx, groups)
 
 
-def test_moments(gm, groups, y_mean, design_part):
-    """The targets' moments of the groups ``groups`` centred on the training means:
+def test_moments(gm, y_mean, design_part):
+    """The targets' moments of a split's test groups centred on the training means:
     (Sxy (p, m), Syy (m,)) — Σ ω (x - x_mean)(y - y_mean)' and Σ (y - y_mean)² over
-    their frames; design_part : :func:`test_design` of the same groups and x_mean."""
-    N, sx, dx, _ = design_part
+    their frames; design_part : their :func:`test_design`."""
+    N, sx, dx, _, groups = design_part
     dy = y_mean - gm.y_mean
     sy = gm.sy[groups].sum(0)
     Sxy = gm.cross[groups].sum(0) - sx[:, None] * dy[None, :] - dx[:, None] * sy[None, :] \

@@ -257,16 +257,16 @@ def ridge_groups(gm, splits, alphas, backend="numpy", plans=None):
     if plans is None:
         plans = ridge_group_plans(gm.design, splits, B)
     out = []
-    for keep, tr, sd, V, s2, inner in plans:
+    for tr, sd, V, s2, inner in plans:
         err = 0.0
-        for k_in, t_in, sub, V_in, s2_in, test, M in inner:
-            fm = split_moments(gm, k_in, sub)
+        for sub, V_in, s2_in, test, M in inner:
+            fm = split_moments(gm, None, sub)
             c = V_in.T @ (fm.cross / sd[:, None])
-            Sxy, Syy = test_moments(gm, t_in, fm.y_mean, test)
+            Sxy, Syy = test_moments(gm, fm.y_mean, test)
             b = V_in.T @ (Sxy / sd[:, None])
             z = (1.0 / (s2_in + al))[:, :, None] * c[None]              # (a, r, m)
             err = err + Syy - 2 * (z * b[None]).sum(1) + (z * (M @ z)).sum(1)
-        fm = split_moments(gm, keep, tr)
+        fm = split_moments(gm, None, tr)
         c = V.T @ (fm.cross / sd[:, None])
         idx = B.argmin(err, 0) if inner else B.zeros((c.shape[1],), dtype="int")
         phi = (1.0 / (s2[None, :] + al))[idx]                          # (m, r)
@@ -286,17 +286,17 @@ def ridge_group_plans(gd, splits, backend="numpy"):
     plans = []
     for keep, inner in splits:
         tr = split_design(gd, keep)
-        sd = B.sqrt(B.maximum(tr[2].diagonal() / tr[0], 0.0))
+        sd = B.sqrt(B.maximum(tr.gram.diagonal() / tr.N, 0.0))
         sd = B.where(sd > 0, sd, 1.0)
         scale = sd[:, None] * sd[None, :]
         subs = []
         for k_in, t_in in inner:
             sub = split_design(gd, k_in)
-            V, s2 = _eig(sub[2] / scale, B)
-            test = test_design(gd, t_in, sub[3])
-            subs.append((k_in, t_in, sub, V, s2, test, V.T @ (test[3] / scale) @ V))
-        V, s2 = _eig(tr[2] / scale, B)
-        plans.append((keep, tr, sd, V, s2, subs))
+            V, s2 = _eig(sub.gram / scale, B)
+            test = test_design(gd, t_in, sub.x_mean)
+            subs.append((sub, V, s2, test, V.T @ (test.Sxx / scale) @ V))
+        V, s2 = _eig(tr.gram / scale, B)
+        plans.append((tr, sd, V, s2, subs))
     return plans
 
 
