@@ -321,9 +321,10 @@ def ridge_cells(X, Y, w, splits, alphas, backend="numpy"):
         Z = (X - mean) / B.where(sd > 0, sd, 1.0)
         err = 0.0
         for tr_in, te_in in inner:
-            preds = _dual_fit(Z, Y, w, tr_in, te_in, alphas, B)         # (a, t, m)
-            yt, wte = B.take(Y, te_in, 0), B.take(w, te_in, 0)
-            err = err + (wte[None, :, None] * (preds - yt[None]) ** 2).sum(1)
+            resid = _dual_fit(Z, Y, w, tr_in, te_in, alphas, B)         # (a, t, m)
+            resid -= B.take(Y, te_in, 0)[None]
+            resid *= resid
+            err = err + B.take(w, te_in, 0) @ resid
         preds = _dual_fit(Z, Y, w, train, test, alphas, B)
         idx = B.argmin(err, 0) if inner else B.zeros((Y.shape[1],), dtype="int")
         rows, cols = B.arange(len(test))[:, None], B.arange(Y.shape[1])[None, :]
@@ -343,7 +344,7 @@ def _dual_fit(Z, Y, w, train, test, alphas, B):
     c = U.T @ (sw * (B.take(Y, train, 0) - ybar))                      # (r, m)
     tau = U.T @ (Zh @ (B.take(Z, test, 0) - zbar).T)                    # (r, t)
     phi = 1.0 / (s2[None, :] + B.asarray(alphas)[:, None])              # (a, r)
-    return ybar + B.einsum("ar,rt,rm->atm", phi, tau, c)
+    return ybar + (phi[:, None, :] * tau.T[None]) @ c                   # (a, t, r) @ (r, m)
 
 
 def _eig(K, B):
