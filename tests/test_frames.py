@@ -172,6 +172,15 @@ def test_grouped_folds_and_settings_validation():
     with pytest.raises(InputError, match="frames.pca_fit"):
         evaluate_frames(hg, t, words, names(hg), speech,
                         FrameSettings(pca_variance=0.9), features=env)
+    wide = np.random.default_rng(0).normal(size=(len(t), 100))
+    with pytest.raises(InputError, match="frames.features.*100 columns × 3 context.*pca_variance"):
+        evaluate_frames(hg, t, words, names(hg), speech,
+                        FrameSettings(context=(-1, 0, 1)), features=wide)
+    res = evaluate_frames(hg, t, words, names(hg), speech,           # the PCA makes it fit
+                          FrameSettings(lags_ms=(0,), context=(-1, 0, 1), pca_variance=0.5,
+                                        pca_fit="all", n_perm=0, n_shift=0, inner_folds=2),
+                          features=wide)
+    assert res.table.pcc.notna().all()
 
 
 def test_pipeline_simulator_speech_channels_peak_at_the_planted_lag(tmp_path):

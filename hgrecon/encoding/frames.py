@@ -140,6 +140,14 @@ def evaluate_frames(hg, frame_times, words, channels, speech, settings=None, *,
         (features,) = pca_reduce(features, st.pca_variance)
     if vectors is not None and st.pca_variance and st.pca_fit == "all":
         (vectors,) = pca_reduce(vectors, st.pca_variance)
+    if features is not None and "ridge" in st.models and \
+            np.shape(features)[1] * len(st.context) > PRIMAL_MAX:
+        raise InputError("frames.features", f"ridge on frame-level features of "
+                         f"{np.shape(features)[1]} columns × {len(st.context)} context "
+                         f"offsets (more than {PRIMAL_MAX}) is fit in the dual, one "
+                         f"{len(sel)}-square kernel per fold, which does not scale to a row "
+                         f"per frame; reduce the feature first (pca_variance in its spec, "
+                         f"with pca_fit: all) or use fewer context offsets")
     codes = None if vectors is None else paint_codes(windows, speech, st.paint, len(speech))
     folds = group_folds(words["word"].to_numpy(), st.folds)
     orders = _null_orders(windows, st)
