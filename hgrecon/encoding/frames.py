@@ -14,14 +14,14 @@ Every selected frame is predicted once, by the fold of its word.
 
 Scores per channel and lag over the held-out frames: Pearson r (``pcc``) and R² over all
 of them, r over the speech frames (``pcc_speech``), and the mean over words of r within
-each word's frames (``pcc_word_mean``; a word whose predictions are constant, as
-with an ElasticNet that keeps no coefficient, has no r and is left out of the mean). Nulls, solved with the real data as extra target
-columns: ``n_perm`` shuffles of whole trial windows of the target (each word's
-embedding and speech timing paired with another trial's high-gamma) and ``n_shift``
-circular shifts of the concatenated selected frames by at least one window. One-sided
-permutation p-values of ``pcc`` (``p_value``: shuffles, ``p_shift``: shifts), with
-Benjamini-Hochberg FDR across the channels of each model and lag (``p_fdr``,
-``p_shift_fdr``).
+each word's frames (``pcc_word_mean``; a word whose predictions are constant, as with an
+ElasticNet that keeps no coefficient, has no r and is left out of the mean). Nulls,
+solved with the real data as extra target columns: ``n_perm`` shuffles of whole trial
+windows of the target (each word's embedding and speech timing paired with another
+trial's high-gamma) and ``n_shift`` circular shifts of the concatenated selected frames
+by at least one window. One-sided permutation p-values of ``pcc`` (``p_value``:
+shuffles, ``p_shift``: shifts), with Benjamini-Hochberg FDR across the channels of each
+model and lag (``p_fdr``, ``p_shift_fdr``).
 """
 
 import warnings
