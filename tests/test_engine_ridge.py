@@ -152,3 +152,19 @@ def test_grouped_inner_cv_picks_the_penalty_of_least_held_out_error():
     (*_, idx_groups), = ridge_groups(gm, [(train, inner)], alphas)
     np.testing.assert_array_equal(idx_cells, np.argmin(errs, 0))
     np.testing.assert_array_equal(idx_groups, np.argmin(errs, 0))
+
+
+def test_pair_form_equals_the_quadratic_forms(monkeypatch):
+    """(φ_a ∘ c_m)' M (φ_a ∘ c_m) over the pairs r <= s, the columns in chunks of 3."""
+    from hgrecon.encoding import ridge
+    from hgrecon.encoding.backend import get_backend
+
+    rng = np.random.default_rng(5)
+    r, a, m = 6, 4, 10
+    A = rng.normal(size=(r, r))
+    M, phi, c = A @ A.T, rng.random((a, r)), rng.normal(size=(r, m))
+    iu, ju = ridge._pairs(r)
+    monkeypatch.setattr(ridge, "PAIR_BYTES", 8 * len(iu) * 3)
+    got = ridge._pair_form(phi, np.where(iu == ju, 1.0, 2.0) * M[iu, ju], c, get_backend())
+    z = phi[:, :, None] * c[None]                                       # (a, r, m)
+    np.testing.assert_allclose(got, np.einsum("arm,rs,asm->am", z, M, z), rtol=1e-12)
