@@ -314,12 +314,12 @@ def _enet_groups(gm, parts, X, splits, st, B):
     solution (frame features: many cells, few columns): the test cells' predictions per
     split. parts : :func:`.moments.split_design` of all groups, then of each split's
     training groups."""
-    full = split_moments(gm, None, parts[0])
+    full = split_moments(gm, parts[0])
     w0 = enet_gram(full.gram, full.cross, full.yy, full.n_train, st.enet_alpha,
                    st.enet_l1_ratio, tol=st.tol, backend=B)
     preds = []
     for part, (_, test, _) in zip(parts[1:], splits):
-        tr = split_moments(gm, None, part)
+        tr = split_moments(gm, part)
         W = enet_gram(tr.gram, tr.cross, tr.yy, tr.n_train, st.enet_alpha, st.enet_l1_ratio,
                       w0=w0, tol=st.tol, backend=B)
         preds.append(tr.y_mean + (B.asarray(X[test]) - tr.x_mean) @ W)

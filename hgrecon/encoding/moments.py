@@ -198,11 +198,10 @@ def split_design(gd, keep):
     return SplitDesign(N, sx, gram - sx[:, None] * sx[None, :] / N, gd.x_mean + sx / N, drop)
 
 
-def split_moments(gm, keep, design_part=None):
-    """:class:`FoldMoments` of the groups ``keep`` (int indices), centred on their own
-    weighted means. design_part : :func:`split_design` of the same groups, when the
-    caller keeps it for several targets."""
-    N, sx, gram, x_mean, drop = design_part or split_design(gm.design, keep)
+def split_moments(gm, part):
+    """:class:`FoldMoments` of the groups a split keeps, centred on their own weighted
+    means; ``part`` : their :func:`split_design` (made once for many targets)."""
+    N, sx, gram, x_mean, drop = part
     sy, cross, yy = (t - a[drop].sum(0) for t, a in zip(gm.totals, (gm.sy, gm.cross, gm.yy)))
     return FoldMoments(gram=gram, cross=cross - sx[:, None] * sy[None, :] / N,
                        yy=yy - sy * sy / N, x_mean=x_mean, y_mean=gm.y_mean + sy / N,

@@ -264,13 +264,13 @@ def ridge_groups(gm, splits, alphas, backend="numpy", plans=None):
     for tr, sd, V, s2, inner in plans:
         err = 0.0
         for sub, V_in, s2_in, test, pair_M in inner:
-            fm = split_moments(gm, None, sub)
+            fm = split_moments(gm, sub)
             c = V_in.T @ (fm.cross / sd[:, None])
             Sxy, Syy = test_moments(gm, fm.y_mean, test)
             b = V_in.T @ (Sxy / sd[:, None])
             phi = 1.0 / (s2_in + al)                                    # (a, r)
             err = err + Syy - 2 * (phi @ (c * b)) + _pair_form(phi, pair_M, c, B)
-        fm = split_moments(gm, None, tr)
+        fm = split_moments(gm, tr)
         c = V.T @ (fm.cross / sd[:, None])
         idx = B.argmin(err, 0) if inner else B.zeros((c.shape[1],), dtype="int")
         phi = (1.0 / (s2[None, :] + al))[idx]                          # (m, r)
