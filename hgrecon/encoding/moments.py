@@ -198,11 +198,19 @@ def split_design(gd, keep):
     return SplitDesign(N, sx, gram - sx[:, None] * sx[None, :] / N, gd.x_mean + sx / N, drop)
 
 
-def split_moments(gm, part):
+def group_sums(gm, groups):
+    """(sy, cross, yy) of :class:`GroupMoments` ``gm`` summed over ``groups``."""
+    return tuple(a[groups].sum(0) for a in (gm.sy, gm.cross, gm.yy))
+
+
+def split_moments(gm, part, dropped=None):
     """:class:`FoldMoments` of the groups a split keeps, centred on their own weighted
-    means; ``part`` : their :func:`split_design` (made once for many targets)."""
+    means; ``part`` : their :func:`split_design` (made once for many targets);
+    ``dropped`` : :func:`group_sums` of ``part.drop`` where the caller has them."""
     N, sx, gram, x_mean, drop = part
-    sy, cross, yy = (t - a[drop].sum(0) for t, a in zip(gm.totals, (gm.sy, gm.cross, gm.yy)))
+    if dropped is None:
+        dropped = group_sums(gm, drop)
+    sy, cross, yy = (t - a for t, a in zip(gm.totals, dropped))
     return FoldMoments(gram=gram, cross=cross - sx[:, None] * sy[None, :] / N,
                        yy=yy - sy * sy / N, x_mean=x_mean, y_mean=gm.y_mean + sy / N,
                        n_train=N, test=None)
@@ -219,13 +227,14 @@ def test_design(gd, groups, x_mean):
     return TestDesign(N, sx, dx, Sxx, groups)
 
 
-def test_moments(gm, y_mean, design_part):
+def test_moments(gm, y_mean, design_part, sums=None):
     """The targets' moments of a split's test groups centred on the training means:
     (Sxy (p, m), Syy (m,)) — Σ ω (x - x_mean)(y - y_mean)' and Σ (y - y_mean)² over
-    their frames; design_part : their :func:`test_design`."""
+    their frames; design_part : their :func:`test_design`; ``sums`` : their
+    :func:`group_sums` where the caller has them."""
     N, sx, dx, _, groups = design_part
     dy = y_mean - gm.y_mean
-    sy = gm.sy[groups].sum(0)
-    Sxy = gm.cross[groups].sum(0) - sx[:, None] * dy[None, :] - dx[:, None] * sy[None, :] \
+    sy, cross, yy = group_sums(gm, groups) if sums is None else sums
+    Sxy = cross - sx[:, None] * dy[None, :] - dx[:, None] * sy[None, :] \
         + N * dx[:, None] * dy[None, :]
-    return Sxy, gm.yy[groups].sum(0) - 2 * dy * sy + N * dy * dy
+    return Sxy, yy - 2 * dy * sy + N * dy * dy

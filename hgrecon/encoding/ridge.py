@@ -254,7 +254,7 @@ def ridge_groups(gm, splits, alphas, backend="numpy", plans=None):
     (x_mean (p,), sd (p,), coef (p, m) on the standardised inputs, y_mean (m,), alpha
     index (m,)).
     """
-    from .moments import split_moments, test_moments
+    from .moments import group_sums, split_moments, test_moments
 
     B = get_backend(backend)
     al = B.asarray(check_alphas(alphas))[:, None]
@@ -263,10 +263,11 @@ def ridge_groups(gm, splits, alphas, backend="numpy", plans=None):
     out = []
     for tr, sd, V, s2, inner in plans:
         err = 0.0
-        for sub, V_in, s2_in, test, pair_M in inner:
-            fm = split_moments(gm, sub)
+        for sub, V_in, s2_in, test, rest, pair_M in inner:
+            sums = group_sums(gm, test.groups)           # the test groups' sums serve twice
+            fm = split_moments(gm, sub, [a + b for a, b in zip(sums, group_sums(gm, rest))])
             c = V_in.T @ (fm.cross / sd[:, None])
-            Sxy, Syy = test_moments(gm, fm.y_mean, test)
+            Sxy, Syy = test_moments(gm, fm.y_mean, test, sums)
             b = V_in.T @ (Sxy / sd[:, None])
             phi = 1.0 / (s2_in + al)                                    # (a, r)
             err = err + Syy - 2 * (phi @ (c * b)) + _pair_form(phi, pair_M, c, B)
@@ -283,8 +284,8 @@ def ridge_group_plans(gd, splits, backend="numpy"):
     (:class:`.moments.GroupDesign`): per split (keep, inner), the moments of its training
     groups, the scale, the eigendecompositions of the standardised training Grams of the
     split and of its inner splits, and the inner test sets' design moments M in that
-    basis as the weights of :func:`_pair_form` (memory: about 1 + 1.5 · inner (p, p)
-    arrays per split)."""
+    basis as the weights of :func:`_pair_form`, and the groups an inner split drops besides
+    its test groups (memory: about 1 + 1.5 · inner (p, p) arrays per split)."""
     from .moments import split_design, test_design
 
     B = get_backend(backend)
@@ -299,9 +300,12 @@ def ridge_group_plans(gd, splits, backend="numpy"):
             sub = split_design(gd, k_in)
             V, s2 = _eig(sub.gram / scale, B)
             test = test_design(gd, t_in, sub.x_mean)
+            if not np.isin(test.groups, sub.drop).all():
+                raise ValueError("an inner split trains on one of its test groups")
             iu, ju = _pairs(len(s2))
             M = V.T @ (test.Sxx / scale) @ V
-            subs.append((sub, V, s2, test, B.asarray(np.where(iu == ju, 1.0, 2.0)) *
+            subs.append((sub, V, s2, test, np.setdiff1d(sub.drop, test.groups),
+                         B.asarray(np.where(iu == ju, 1.0, 2.0)) *
                          M[B.asarray(iu, dtype="int"), B.asarray(ju, dtype="int")]))
         V, s2 = _eig(tr.gram / scale, B)
         plans.append((tr, sd, V, s2, subs))
