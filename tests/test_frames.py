@@ -147,12 +147,23 @@ def test_null_draws_in_blocks_of_any_size_give_the_same_table(monkeypatch):
     hg, t, words, speech, env, z = simulate(n_trials=8)
     st = FrameSettings(lags_ms=(0, 100), n_perm=5, n_shift=5, inner_folds=3,
                        models=("ridge", "elasticnet"), enet_alpha=0.01, tol=1e-12)
-    tables = []
-    for block_bytes in (frames_mod.BLOCK_BYTES, 1):            # all draws at once; one a block
+    tables, solves = [], []
+    ridge_groups = frames_mod.ridge_groups
+
+    def counted(*args, **kwargs):
+        solves[-1] += 1
+        return ridge_groups(*args, **kwargs)
+    monkeypatch.setattr(frames_mod, "ridge_groups", counted)
+    for block_bytes, fit_bytes in ((frames_mod.BLOCK_BYTES, frames_mod.FIT_BYTES),  # at once
+                                   (1, frames_mod.FIT_BYTES),  # a draw a block, solved at once
+                                   (1, 1)):                    # a draw a block and a solve
         monkeypatch.setattr(frames_mod, "BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(frames_mod, "FIT_BYTES", fit_bytes)
+        solves.append(0)
         tables.append([evaluate_frames(hg, t, words, names(hg), speech, st, **kw).table
                        for kw in ({"features": env}, {"vectors": z})])
-    for one, other in zip(*tables):
+    assert solves == [4, 4, 4 * 11]      # ridge, 2 inputs × 2 lags: one solve each or a draw each
+    for one, other in [*zip(tables[0], tables[1]), *zip(tables[0], tables[2])]:
         for column in ("pcc", "pcc_speech", "pcc_word_mean", "r2", "pcc_null_mean", "alpha"):
             np.testing.assert_allclose(one[column], other[column], rtol=0, atol=1e-10)
         for column in ("p_value", "p_shift"):

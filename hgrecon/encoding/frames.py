@@ -37,7 +37,8 @@ from .backend import get_backend
 from .elasticnet import check_penalty, enet_cv, enet_gram
 from .folds import group_folds
 from .kernel import pca_reduce
-from .moments import group_design, group_moments, split_design, split_moments
+from .moments import (concat_moments, group_design, group_moments, split_design,
+                      split_moments)
 from .ridge import check_alphas, ridge_cells, ridge_group_plans, ridge_groups
 from .stats import fdr_bh, perm_pvalue
 
@@ -46,6 +47,8 @@ FRAME_MODELS = ("ridge", "elasticnet")
 PRIMAL_MAX = 256
 #: Bytes of one (cells, draws · channels) array: the null draws solved together.
 BLOCK_BYTES = 32 << 20
+#: Bytes of the primal's group cross-products and coefficients solved together (columns).
+FIT_BYTES = 32 << 20
 #: Bytes of one (rows, draws · channels) temporary of the scores' sums.
 SCORE_BYTES = 1 << 20
 
@@ -191,8 +194,11 @@ def _lag(cells, Y, orders, folds, vectors, st):
     pcc_speech, pcc_word_mean}, real predictions per selected frame and chosen alphas.
 
     The models' target-free work (group designs, decompositions) is done once; the draws
-    go through them in blocks of at most BLOCK_BYTES per (cells, draws · q) array."""
+    go through them in blocks of at most BLOCK_BYTES per (cells, draws · q) array, and
+    the blocks' small moments (the primal's) are solved together, up to each model's
+    ``columns`` (the blocks' targets are then summed again for the scores)."""
     n_cells, q = len(cells.weight), Y.shape[1]
+    B = get_backend(st.backend)
     splits = _splits(cells, folds, st.inner_folds)
     fits = {model: _model(model, cells, splits, vectors, st) for model in st.models}
     runs = _runs(cells)
@@ -200,23 +206,39 @@ def _lag(cells, Y, orders, folds, vectors, st):
     out = {m: {k: [] for k in ("pcc", "r2", "pcc_speech", "pcc_word_mean")} for m in st.models}
     pred_real, alpha = {}, {}
     per_block = max(1, BLOCK_BYTES // (8 * q * n_cells))
-    for lo in range(0, len(orders), per_block):
-        block = orders[lo:lo + per_block]
-        S, Q = _cell_sums(merged, Y, block)                              # (n_cells, draws·q)
-        if Q is None:                                                    # one frame a cell
-            mean, within = S, None
-        else:
-            mean = S / cells.weight[:, None]
-            within = Q - S * mean
-        for model in st.models:
-            P, chosen = fits[model](mean, within)
-            for key, value in _scores(cells.weight, runs, S, Q, P).items():
-                out[model][key].append(value.reshape(len(block), q))
-            if lo == 0:
-                pred_real[model] = P[cells.frame_cell, :q]
-                alpha[model] = chosen[:, :q]
+    blocks = [orders[lo:lo + per_block] for lo in range(0, len(orders), per_block)]
+    together = max(1, min(f.columns for f in fits.values()) // (per_block * q))
+    for lo in range(0, len(blocks), together):
+        batch = blocks[lo:lo + together]
+        moments = {m: [] for m in st.models}
+        for block in batch:
+            targets = _targets(cells.weight, merged, Y, block)
+            for model in st.models:
+                moments[model].append(fits[model].moments(*targets[2:]))
+        predict = {m: fits[m].solve(moments.pop(m)) for m in st.models}
+        for b, block in enumerate(batch):
+            if len(batch) > 1:
+                targets = _targets(cells.weight, merged, Y, block)
+            S, Q, mean, _ = targets
+            for model in st.models:
+                P, chosen = _held_out(splits, *predict[model](b), mean.shape, st, B)
+                for key, value in _scores(cells.weight, runs, S, Q, P).items():
+                    out[model][key].append(value.reshape(len(block), q))
+                if lo == b == 0:
+                    pred_real[model] = P[cells.frame_cell, :q]
+                    alpha[model] = chosen[:, :q]
     return ({m: {k: np.concatenate(v) for k, v in d.items()} for m, d in out.items()},
             pred_real, alpha)
+
+
+def _targets(weight, merged, Y, block):
+    """(S, Q, mean, within) of the draws of ``block``: the cells' sums (:func:`_cell_sums`),
+    mean targets and within-cell sums of squares (None with one frame a cell)."""
+    S, Q = _cell_sums(merged, Y, block)                                  # (n_cells, draws·q)
+    if Q is None:
+        return S, Q, S, None
+    mean = S / weight[:, None]
+    return S, Q, mean, Q - S * mean
 
 
 def _splits(cells, folds, inner_folds):
@@ -235,60 +257,81 @@ def _splits(cells, folds, inner_folds):
     return out
 
 
+@dataclass
+class _Fit:
+    """A model prepared on the cells and splits (its target-free work done).
+
+    ``moments(mean, within)``: what the solver needs of one block of target columns (the
+    cells' mean targets (n_cells, m) and within-cell sums of squares or None);
+    ``solve(list of those)``: solves the blocks' columns together and returns a function
+    of a block's index giving its held-out predictions per split and chosen penalties per
+    split (or None); ``columns``: how many target columns one solve may take (0: one
+    block; the primal's moments are small, the others' are the blocks themselves)."""
+
+    moments: object
+    solve: object
+    columns: int = 0
+
+
 def _model(model, cells, splits, vectors, st):
-    """``model`` prepared on these cells and splits (its target-free work done): a
-    function of the cells' mean targets (n_cells, m) and within-cell sums of squares
-    (or None) giving the held-out predictions (n_cells, m) and the per-fold chosen
-    penalty (n_folds, m) (the ElasticNet alpha for ``elasticnet``)."""
+    """:class:`_Fit` of ``model`` on these cells and splits (penalties: the ElasticNet's
+    alpha, or the ridge's chosen alpha per split and column)."""
     if vectors is not None and st.pca_variance and st.pca_fit == "train":
         return _model_pca(model, cells, splits, vectors, st)
     B = get_backend(st.backend)
     X, alphas = cells.X, np.asarray(st.ridge_alphas, dtype=float)
-    if X.shape[1] > PRIMAL_MAX and model == "elasticnet":
-        def predict(mean, within):
-            return enet_cv(X, mean, [(tr, te) for tr, te, _ in splits], st.enet_alpha,
-                           st.enet_l1_ratio, tol=st.tol, weights=cells.weight,
-                           within=within, backend=B)[0], None
-    elif X.shape[1] > PRIMAL_MAX:
-        def predict(mean, within):
-            fits = ridge_cells(X, mean, cells.weight, splits, alphas, backend=B)
-            return [p for p, _ in fits], [alphas[B.to_numpy(i)] for _, i in fits]
-    else:
-        group, n_groups = _groups(cells)
-        design = group_design(X, cells.weight, group, n_groups, backend=B)
-        keep = [_in_groups(group, tr) for tr, _, _ in splits]
-        if model == "elasticnet":
-            parts = [split_design(design, k) for k in [np.arange(n_groups)] + keep]
+    if X.shape[1] > PRIMAL_MAX:                          # the dual: one block a solve
+        def solve(blocks):
+            ((mean, within),) = blocks
+            if model == "elasticnet":
+                out = enet_cv(X, mean, [(tr, te) for tr, te, _ in splits], st.enet_alpha,
+                              st.enet_l1_ratio, tol=st.tol, weights=cells.weight,
+                              within=within, backend=B)[0], None
+            else:
+                fits = ridge_cells(X, mean, cells.weight, splits, alphas, backend=B)
+                out = [p for p, _ in fits], [alphas[B.to_numpy(i)] for _, i in fits]
+            return lambda b: out
+        return _Fit(_as_is, solve)
+    group, n_groups = _groups(cells)
+    design = group_design(X, cells.weight, group, n_groups, backend=B)
+    keep = [_in_groups(group, tr) for tr, _, _ in splits]
+    columns = FIT_BYTES // (8 * X.shape[1] * (n_groups + len(splits)))
 
-            def predict(mean, within):
-                return _enet_groups(group_moments(design, mean, within, B), parts, X, splits,
-                                    st, B), None
-        else:
-            gsplits = [(k, [(_in_groups(group, a), _in_groups(group, b)) for a, b in inner])
-                       for k, (_, _, inner) in zip(keep, splits)]
-            plans = ridge_group_plans(design, gsplits, B)
+    def moments(mean, within):
+        return group_moments(design, mean, within, B)
 
-            def predict(mean, within):
-                fits = ridge_groups(group_moments(design, mean, within, B), gsplits, alphas,
-                                    backend=B, plans=plans)
-                return ([ym + ((B.asarray(X[te]) - xm) / sd) @ coef
-                         for (_, te, _), (xm, sd, coef, ym, _) in zip(splits, fits)],
-                        [alphas[B.to_numpy(f[4])] for f in fits])
+    def predictor(coefficients, widths, chosen):
+        """Block b's predictions from each split's (x_mean, scale, coef, y_mean)."""
+        edges = np.cumsum([0] + widths)
 
-    def fit(mean, within):
-        preds, chosen = predict(mean, within)
-        P = np.empty(np.shape(mean))
-        penalty = np.full((len(splits), P.shape[1]), st.enet_alpha)
-        for f, (_, te, _) in enumerate(splits):
-            P[te] = B.to_numpy(preds[f])
-            if chosen is not None:
-                penalty[f] = chosen[f]
-        return P, penalty
-    return fit
+        def predict(b):
+            cols = slice(edges[b], edges[b + 1])
+            preds = [ym[cols] + ((B.asarray(X[te]) - xm) / sd) @ coef[:, cols]
+                     for (_, te, _), (xm, sd, coef, ym) in zip(splits, coefficients)]
+            return preds, None if chosen is None else [c[cols] for c in chosen]
+        return predict
+
+    if model == "elasticnet":
+        parts = [split_design(design, k) for k in [np.arange(n_groups)] + keep]
+
+        def solve(blocks):
+            return predictor(_enet_groups(concat_moments(blocks, B), parts, st, B),
+                             [b.y_mean.shape[0] for b in blocks], None)
+        return _Fit(moments, solve, columns)
+    gsplits = [(k, [(_in_groups(group, a), _in_groups(group, b)) for a, b in inner])
+               for k, (_, _, inner) in zip(keep, splits)]
+    plans = ridge_group_plans(design, gsplits, B)
+
+    def solve(blocks):
+        fits = ridge_groups(concat_moments(blocks, B), gsplits, alphas, backend=B, plans=plans)
+        return predictor([f[:4] for f in fits], [b.y_mean.shape[0] for b in blocks],
+                         [alphas[B.to_numpy(f[4])] for f in fits])
+    return _Fit(moments, solve, columns)
 
 
 def _model_pca(model, cells, splits, vectors, st):
-    """As :func:`_model`, with the word vectors' PCA fit on each fold's training words."""
+    """As :func:`_model`, with the word vectors' PCA fit on each fold's training words
+    (one block a solve)."""
     folds = []
     for train, test, inner in splits:
         _, reduced = pca_reduce(vectors[np.unique(cells.owner[train])], st.pca_variance,
@@ -296,34 +339,51 @@ def _model_pca(model, cells, splits, vectors, st):
         one = [(np.arange(len(train)), np.arange(len(train), len(train) + len(test)),
                 [(np.searchsorted(train, a), np.searchsorted(train, b)) for a, b in inner])]
         idx = np.concatenate([train, test])
-        folds.append((idx, len(train),
-                      _model(model, cells.with_design(reduced).subset(idx), one, None, st)))
+        folds.append((idx, _model(model, cells.with_design(reduced).subset(idx), one, None,
+                                  st)))
 
-    def fit(mean, within):
-        P = np.empty(np.shape(mean))
-        penalty = np.full((len(splits), P.shape[1]), st.enet_alpha)
-        for f, (idx, n_train, fold) in enumerate(folds):
-            p, c = fold(mean[idx], None if within is None else within[idx])
-            P[idx[n_train:]], penalty[f] = p[n_train:], c[0]
-        return P, penalty
-    return fit
+    def solve(blocks):
+        ((mean, within),) = blocks
+        out = [fold.solve([fold.moments(mean[idx], None if within is None else within[idx])])(0)
+               for idx, fold in folds]
+        preds = [p[0] for p, _ in out]
+        chosen = None if out[0][1] is None else [c[0] for _, c in out]
+        return lambda b: (preds, chosen)
+    return _Fit(_as_is, solve)
 
 
-def _enet_groups(gm, parts, X, splits, st, B):
-    """ElasticNet per fold on downdated group moments, warm-started from the full-data
-    solution (frame features: many cells, few columns): the test cells' predictions per
-    split. parts : :func:`.moments.split_design` of all groups, then of each split's
-    training groups."""
+def _as_is(mean, within):
+    """The moments of the models that solve one block at a time: the block itself."""
+    return mean, within
+
+
+def _held_out(splits, preds, chosen, shape, st, B):
+    """The splits' held-out predictions as one (n_cells, m) array, and the penalty per
+    split and column (the ElasticNet's alpha where ``chosen`` is None)."""
+    P = np.empty(shape)
+    penalty = np.full((len(splits), shape[1]), st.enet_alpha)
+    for f, (_, te, _) in enumerate(splits):
+        P[te] = B.to_numpy(preds[f])
+        if chosen is not None:
+            penalty[f] = chosen[f]
+    return P, penalty
+
+
+def _enet_groups(gm, parts, st, B):
+    """ElasticNet per split on downdated group moments, warm-started from the full-data
+    solution (frame features: many cells, few columns): per split (x_mean, 1, W, y_mean).
+    parts : :func:`.moments.split_design` of all groups, then of each split's training
+    groups."""
     full = split_moments(gm, parts[0])
     w0 = enet_gram(full.gram, full.cross, full.yy, full.n_train, st.enet_alpha,
                    st.enet_l1_ratio, tol=st.tol, backend=B)
-    preds = []
-    for part, (_, test, _) in zip(parts[1:], splits):
+    out = []
+    for part in parts[1:]:
         tr = split_moments(gm, part)
         W = enet_gram(tr.gram, tr.cross, tr.yy, tr.n_train, st.enet_alpha, st.enet_l1_ratio,
                       w0=w0, tol=st.tol, backend=B)
-        preds.append(tr.y_mean + (B.asarray(X[test]) - tr.x_mean) @ W)
-    return preds
+        out.append((tr.x_mean, 1.0, W, tr.y_mean))
+    return out
 
 
 def _groups(cells):

@@ -166,6 +166,21 @@ def group_moments(design, Y, within=None, backend="numpy"):
                         totals=(sy.sum(0), cross.sum(0), yy.sum(0)))
 
 
+def concat_moments(blocks, backend="numpy"):
+    """One :class:`GroupMoments` of several blocks of target columns of the same design,
+    their columns side by side."""
+    if len(blocks) == 1:
+        return blocks[0]
+    B = get_backend(backend)
+
+    def cat(arrays):
+        return B.cat(list(arrays), -1)
+    return GroupMoments(design=blocks[0].design, sy=cat(b.sy for b in blocks),
+                        cross=cat(b.cross for b in blocks), yy=cat(b.yy for b in blocks),
+                        y_mean=cat(b.y_mean for b in blocks),
+                        totals=tuple(cat(t) for t in zip(*(b.totals for b in blocks))))
+
+
 class SplitDesign(NamedTuple):
     """Target-free moments of the groups a split keeps, centred on their own weighted
     mean: weight N, Σ ω x̃ (p,), gram (p, p), x_mean (p,); drop: the other groups."""
