@@ -7,6 +7,7 @@ from scipy import stats
 
 from hgrecon.encoding import FrameSettings, evaluate_frames
 from hgrecon.encoding import frames as frames_mod
+from hgrecon.encoding import ridge as ridge_mod
 from hgrecon.errors import InputError
 
 HOP = 0.01
@@ -156,9 +157,10 @@ def test_null_draws_in_blocks_of_any_size_give_the_same_table(monkeypatch):
     monkeypatch.setattr(frames_mod, "ridge_groups", counted)
     for block_bytes, fit_bytes in ((frames_mod.BLOCK_BYTES, frames_mod.FIT_BYTES),  # at once
                                    (1, frames_mod.FIT_BYTES),  # a draw a block, solved at once
-                                   (1, 1)):                    # a draw a block and a solve
-        monkeypatch.setattr(frames_mod, "BLOCK_BYTES", block_bytes)
-        monkeypatch.setattr(frames_mod, "FIT_BYTES", fit_bytes)
+                                   (1, 1)):       # a draw a block and a solve, the ridge's
+        monkeypatch.setattr(frames_mod, "BLOCK_BYTES", block_bytes)      # inner sums one
+        monkeypatch.setattr(frames_mod, "FIT_BYTES", fit_bytes)          # outer split a time
+        monkeypatch.setattr(ridge_mod, "SUMS_BYTES", fit_bytes // 2)
         solves.append(0)
         tables.append([evaluate_frames(hg, t, words, names(hg), speech, st, **kw).table
                        for kw in ({"features": env}, {"vectors": z})])

@@ -218,6 +218,18 @@ def group_sums(gm, groups):
     return tuple(a[groups].sum(0) for a in (gm.sy, gm.cross, gm.yy))
 
 
+def many_group_sums(gm, group_lists, backend="numpy"):
+    """:func:`group_sums` of each of ``group_lists`` at once, stacked (lists first): one
+    product with a 0/1 (lists, G) matrix each, which reads every group's moments once."""
+    B = get_backend(backend)
+    G, p, m = gm.cross.shape
+    ind = np.zeros((len(group_lists), G))
+    for i, groups in enumerate(group_lists):
+        ind[i, np.asarray(groups, dtype=int)] = 1.0
+    ind = B.asarray(ind)
+    return ind @ gm.sy, (ind @ gm.cross.reshape(G, p * m)).reshape(-1, p, m), ind @ gm.yy
+
+
 def split_moments(gm, part, dropped=None):
     """:class:`FoldMoments` of the groups a split keeps, centred on their own weighted
     means; ``part`` : their :func:`split_design` (made once for many targets);

@@ -27,6 +27,9 @@ from .kernel import fold_systems
 COLUMN_BLOCK = 512
 #: Bytes of one (pairs, columns) product in :func:`_pair_form`.
 PAIR_BYTES = 2 << 20
+#: Bytes of the inner splits' summed (p, columns) test-group cross-products held together
+#: in :func:`ridge_groups`.
+SUMS_BYTES = 16 << 20
 
 
 def standardise(X_train, X_test):
@@ -254,29 +257,47 @@ def ridge_groups(gm, splits, alphas, backend="numpy", plans=None):
     (x_mean (p,), sd (p,), coef (p, m) on the standardised inputs, y_mean (m,), alpha
     index (m,)).
     """
-    from .moments import group_sums, split_moments, test_moments
+    from .moments import group_sums, many_group_sums, split_moments, test_moments
 
     B = get_backend(backend)
     al = B.asarray(check_alphas(alphas))[:, None]
     if plans is None:
         plans = ridge_group_plans(gm.design, splits, B)
     out = []
-    for tr, sd, V, s2, inner in plans:
-        err = 0.0
-        for sub, V_in, s2_in, test, rest, pair_M in inner:
-            sums = group_sums(gm, test.groups)           # the test groups' sums serve twice
-            fm = split_moments(gm, sub, [a + b for a, b in zip(sums, group_sums(gm, rest))])
-            c = V_in.T @ (fm.cross / sd[:, None])
-            Sxy, Syy = test_moments(gm, fm.y_mean, test, sums)
-            b = V_in.T @ (Sxy / sd[:, None])
-            phi = 1.0 / (s2_in + al)                                    # (a, r)
-            err = err + Syy - 2 * (phi @ (c * b)) + _pair_form(phi, pair_M, c, B)
-        fm = split_moments(gm, tr)
-        c = V.T @ (fm.cross / sd[:, None])
-        idx = B.argmin(err, 0) if inner else B.zeros((c.shape[1],), dtype="int")
-        phi = (1.0 / (s2[None, :] + al))[idx]                          # (m, r)
-        out.append((fm.x_mean, sd, V @ (phi.T * c), fm.y_mean, idx))
+    for chunk in _outer_chunks(plans, SUMS_BYTES // (8 * int(np.prod(gm.cross.shape[1:])))):
+        tests = many_group_sums(gm, [i[3].groups for plan in chunk for i in plan[4]], B)
+        r = 0
+        for tr, sd, V, s2, inner in chunk:
+            err = 0.0
+            for sub, V_in, s2_in, test, rest, pair_M in inner:
+                sums = [t[r] for t in tests]           # the test groups' sums serve twice
+                fm = split_moments(gm, sub, [a + b for a, b in zip(sums, group_sums(gm, rest))])
+                c = V_in.T @ (fm.cross / sd[:, None])
+                Sxy, Syy = test_moments(gm, fm.y_mean, test, sums)
+                b = V_in.T @ (Sxy / sd[:, None])
+                phi = 1.0 / (s2_in + al)                                # (a, r)
+                err = err + Syy - 2 * (phi @ (c * b)) + _pair_form(phi, pair_M, c, B)
+                r += 1
+            fm = split_moments(gm, tr)
+            c = V.T @ (fm.cross / sd[:, None])
+            idx = B.argmin(err, 0) if inner else B.zeros((c.shape[1],), dtype="int")
+            phi = (1.0 / (s2[None, :] + al))[idx]                      # (m, r)
+            out.append((fm.x_mean, sd, V @ (phi.T * c), fm.y_mean, idx))
     return out
+
+
+def _outer_chunks(plans, per_chunk):
+    """The plans in runs of whole outer splits with at most ``per_chunk`` inner splits
+    (at least one outer split a run)."""
+    chunk, count = [], 0
+    for plan in plans:
+        if chunk and count + len(plan[4]) > per_chunk:
+            yield chunk
+            chunk, count = [], 0
+        chunk.append(plan)
+        count += len(plan[4])
+    if chunk:
+        yield chunk
 
 
 def ridge_group_plans(gd, splits, backend="numpy"):
