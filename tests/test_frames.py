@@ -222,3 +222,10 @@ def test_pipeline_simulator_speech_channels_peak_at_the_planted_lag(tmp_path):
     best = res.table.loc[res.table.groupby("channel").pcc.idxmax()].set_index("channel")
     assert (best.loc[locked, "lag_ms"].between(50, 150)).all()
     assert (best.loc[locked, "p_value"] < 0.1).all()
+
+
+def test_best_lag_is_the_first_within_rounding_of_the_largest_r():
+    real = np.array([[0.5, 0.2, np.nan],
+                     [0.5 + 1e-12, 0.3, np.nan],          # a tie by rounding: the first lag
+                     [0.4, 0.3 + 1e-3, np.nan]])          # a real difference: the later one
+    np.testing.assert_array_equal(frames_mod._best_lags(real), [0, 2, 0])

@@ -40,7 +40,7 @@ from .kernel import pca_reduce
 from .moments import (concat_moments, group_design, group_moments, split_design,
                       split_moments)
 from .ridge import check_alphas, ridge_cells, ridge_group_plans, ridge_groups
-from .stats import fdr_bh, perm_pvalue
+from .stats import TIE, fdr_bh, perm_pvalue
 
 FRAME_MODELS = ("ridge", "elasticnet")
 #: Designs with at most this many columns are solved in the primal (group moments).
@@ -508,7 +508,7 @@ def _table(stats, alphas, channels, st):
         shuffles, shifts = pcc[:, 1:1 + st.n_perm], pcc[:, 1 + st.n_perm:]
         p_perm = _pvalues(real, shuffles)
         p_shift = _pvalues(real, shifts)
-        best[model] = np.nanargmax(np.where(np.isnan(real), -np.inf, real), 0)
+        best[model] = _best_lags(real)
         for li, lag in enumerate(st.lags_ms):
             rows.append(pd.DataFrame({
                 "model": model, "channel": list(channels), "lag_ms": float(lag),
@@ -522,6 +522,15 @@ def _table(stats, alphas, channels, st):
         table[fdr] = table.groupby(["model", "lag_ms"], sort=False)[column].transform(
             lambda p: fdr_bh(p.to_numpy()))
     return table, best
+
+
+def _best_lags(real):
+    """Each channel's best lag (index) of ``real`` (L, q) r: the first lag within
+    :data:`.stats.TIE` of the largest, so lags that fit alike (a painted vector moved
+    inside its window) resolve the same way whatever the rounding."""
+    r = np.where(np.isnan(real), -np.inf, real)
+    top = r.max(0)
+    return np.argmax(r >= top - TIE * np.maximum(1.0, np.abs(top)), 0)
 
 
 def _pvalues(real, null):
