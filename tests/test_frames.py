@@ -108,25 +108,29 @@ def test_inner_cv_never_sees_the_outer_test_word(monkeypatch):
     assert guards > 0
 
 
-def test_frame_scores_equal_pearson_over_the_frames(monkeypatch):
-    """The scores from cell sums, taken a few rows at a time (runs cut across chunks),
-    equal r, R² and per-word r over the frames themselves, also for a column whose
-    predictions are nearly constant within each word (sums of squares cancel there)."""
+@pytest.mark.parametrize("painted", [True, False])
+def test_frame_scores_equal_pearson_over_the_frames(painted):
+    """The scores from cell sums (frames merged into cells by a painted vector, or one
+    frame a cell) equal r, R² and per-word r over the frames themselves, also for a
+    column whose predictions are nearly constant within each word (sums of squares
+    cancel there)."""
     from hgrecon.align import frame_cells, paint_codes, trial_windows
 
-    hg, t, words, speech, _, z = simulate(n_trials=8)
+    hg, t, words, speech, env, z = simulate(n_trials=8)
     win = trial_windows(t, words.onset_s.to_numpy(), start_s=-0.5, length_s=2.5,
                         margin_s=0.2)
-    cells = frame_cells(win, speech, 3, (0,), vectors=z,
-                        codes=paint_codes(win, speech, "trial", len(t)))
-    assert len(cells.weight) < len(win.frames)                 # frames merged into cells
+    if painted:
+        cells = frame_cells(win, speech, 3, (0,), vectors=z,
+                            codes=paint_codes(win, speech, "trial", len(t)))
+    else:
+        cells = frame_cells(win, speech, 3, (0,), features=env)
+    assert (len(cells.weight) < len(win.frames)) == painted    # frames merged into cells
     Y = hg[win.frames]
     orders = np.stack([np.arange(len(Y)), np.random.default_rng(1).permutation(len(Y))])
     S, Q = frames_mod._cell_sums(frames_mod._merged(cells), Y, orders)
     rng = np.random.default_rng(2)
     P = rng.normal(size=S.shape) + 4
     P[:, 1] = 1e3 + 1e-7 * rng.normal(size=len(P)) + cells.owner * 1e-4
-    monkeypatch.setattr(frames_mod, "SCORE_BYTES", 8 * S.shape[1] * 7)
     got = frames_mod._scores(cells.weight, frames_mod._runs(cells), S, Q, P)
     yf = Y[orders.T].reshape(len(Y), -1)
     pf = P[cells.frame_cell]

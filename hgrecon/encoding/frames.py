@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from ..align import frame_cells, lag_frames, paint_codes, trial_windows
 from ..constants import PAPER_ENET_ALPHA, PAPER_ENET_L1_RATIO, TRIAL_LENGTH_S, TRIAL_START_S
@@ -49,8 +50,6 @@ PRIMAL_MAX = 256
 BLOCK_BYTES = 32 << 20
 #: Bytes of the primal's group cross-products and coefficients solved together (columns).
 FIT_BYTES = 32 << 20
-#: Bytes of one (rows, draws · channels) temporary of the scores' sums.
-SCORE_BYTES = 1 << 20
 
 
 @dataclass
@@ -429,13 +428,14 @@ def _cell_sums(merged, Y, block):
 class _Runs:
     """The cells sorted by owner, then speech (``order``); where each run of equal
     (owner, speech) starts in that order (``starts``), its speech flag (``speech``);
-    where each owner's runs start among the runs (``words``); for every sorted row,
-    the sorted position of its owner's first row (``anchor``)."""
+    where each owner's runs start among the runs (``words``); for every sorted row, its
+    run (``run``) and the sorted position of its owner's first row (``anchor``)."""
 
     order: np.ndarray
     starts: np.ndarray
     speech: np.ndarray
     words: np.ndarray
+    run: np.ndarray
     anchor: np.ndarray
 
 
@@ -448,31 +448,22 @@ def _runs(cells):
     first = np.flatnonzero(new_owner)
     return _Runs(order=order, starts=starts, speech=speech[starts],
                  words=np.flatnonzero(new_owner[starts]),
+                 run=np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)])),
                  anchor=first[np.cumsum(new_owner) - 1])
 
 
 def _scores(weight, runs, S, Q, P):
     """Per column: r and R² over all held-out frames, r over speech frames, mean r over
     words; from cell sums S, Q (Σy, Σy²; Q None: S²), the cells' weights (frames) and
-    predictions P. The sums of each (owner, speech) run are taken SCORE_BYTES of rows at
-    a time, of the predictions less their value at the owner's first cell (r within a
-    word does not change, and a word's nearly constant predictions lose no digits); the
-    runs are then shifted alike for r over all or the speech frames."""
+    predictions P. The sums of each (owner, speech) run are taken in one compiled pass
+    (:func:`_run_sums`), of the predictions less their value at the owner's first cell
+    (r within a word does not change, and a word's nearly constant predictions lose no
+    digits); the runs are then shifted alike for r over all or the speech frames."""
     order, starts = runs.order, runs.starts
     w = weight[order]
     sums = np.zeros((5, len(starts), S.shape[1]))                    # Σ y, y², wŷ, wŷ², yŷ
-    step = max(1, SCORE_BYTES // (8 * S.shape[1]))
-    for lo in range(0, len(order), step):
-        hi = min(lo + step, len(order))
-        rows = order[lo:hi]
-        s = S[rows]
-        p = P[rows] - P[order[runs.anchor[lo:hi]]]
-        wp = w[lo:hi, None] * p
-        first = np.searchsorted(starts, lo, "right") - 1
-        last = np.searchsorted(starts, hi, "left")
-        local = np.maximum(starts[first:last], lo) - lo
-        for k, t in enumerate((s, s * s if Q is None else Q[rows], wp, wp * p, p * s)):
-            sums[k, first:last] += np.add.reduceat(t, local, axis=0)
+    _run_sums(order, runs.run, runs.anchor, w, S, S if Q is None else Q, P, Q is not None,
+              sums)
     n = np.add.reduceat(w, starts)[:, None] * np.ones((1, S.shape[1]))
     sy, syy, sp, spp, syp = sums
     c = P[order[runs.anchor[starts]]]                                  # each run's shift
@@ -488,6 +479,23 @@ def _scores(weight, runs, S, Q, P):
         return {"pcc": _pearson(N, SY, SYY, SP, SPP, SYP), "r2": r2,
                 "pcc_speech": _pearson(*[t[runs.speech].sum(0) for t in shifted]),
                 "pcc_word_mean": np.nanmean(word_r, 0)}
+
+
+@njit(cache=True, nogil=True)
+def _run_sums(order, run, anchor, w, S, Q, P, within, out):
+    """out[:, r] += the sums over run r's rows (``order`` in sorted order, ``run`` and
+    ``anchor`` per sorted row) of y, y², wp, wp², py per column, with p the prediction
+    less the one at the row's anchor; y² from Q where ``within`` (else S²)."""
+    for t in range(order.shape[0]):
+        row, a, r, wt = order[t], order[anchor[t]], run[t], w[t]
+        for j in range(S.shape[1]):
+            y = S[row, j]
+            p = P[row, j] - P[a, j]
+            out[0, r, j] += y
+            out[1, r, j] += Q[row, j] if within else y * y
+            out[2, r, j] += wt * p
+            out[3, r, j] += wt * p * p
+            out[4, r, j] += p * y
 
 
 def _pearson(n, sy, syy, sp, spp, syp):
