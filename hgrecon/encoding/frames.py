@@ -163,8 +163,7 @@ def evaluate_frames(hg, frame_times, words, channels, speech, settings=None, *,
             preds.setdefault(model, []).append(lag_pred[model])
             alphas.setdefault(model, []).append(lag_alpha[model])
     table, best = _table(stats, alphas, channels, st)
-    predicted = {m: np.stack(p)[best[m], np.arange(len(sel))[:, None], np.arange(Y.shape[1])]
-                 .astype(np.float32) for m, p in preds.items()}
+    predicted = {m: _at_best_lag(p, best[m]) for m, p in preds.items()}
     lags = np.asarray(st.lags_ms, dtype=float)
     return FrameResult(table=table, measured=Y.astype(np.float32), predicted=predicted,
                        best_lag_ms={m: lags[b] for m, b in best.items()},
@@ -190,7 +189,8 @@ def _null_orders(windows, st):
 
 def _lag(cells, Y, orders, folds, vectors, st):
     """Scores of every null draw at one lag: {model: (draws, q) arrays of pcc, r2,
-    pcc_speech, pcc_word_mean}, real predictions per selected frame and chosen alphas.
+    pcc_speech, pcc_word_mean}, real predictions per selected frame (float32, as they are
+    saved) and chosen alphas.
 
     The models' target-free work (group designs, decompositions) is done once; the draws
     go through them in blocks of at most BLOCK_BYTES per (cells, draws · q) array, and
@@ -224,7 +224,7 @@ def _lag(cells, Y, orders, folds, vectors, st):
                 for key, value in _scores(cells.weight, runs, S, Q, P).items():
                     out[model][key].append(value.reshape(len(block), q))
                 if lo == b == 0:
-                    pred_real[model] = P[cells.frame_cell, :q]
+                    pred_real[model] = P[cells.frame_cell, :q].astype(np.float32)
                     alpha[model] = chosen[:, :q]
     return ({m: {k: np.concatenate(v) for k, v in d.items()} for m, d in out.items()},
             pred_real, alpha)
@@ -530,6 +530,15 @@ def _table(stats, alphas, channels, st):
         table[fdr] = table.groupby(["model", "lag_ms"], sort=False)[column].transform(
             lambda p: fdr_bh(p.to_numpy()))
     return table, best
+
+
+def _at_best_lag(preds, best):
+    """(n_sel, q) predictions of each channel at its best lag, from one (n_sel, q) array
+    a lag (no (lags, n_sel, q) stack)."""
+    out = np.empty(preds[0].shape, dtype=np.float32)
+    for li, P in enumerate(preds):
+        out[:, best == li] = P[:, best == li]
+    return out
 
 
 def _best_lags(real):
