@@ -265,19 +265,19 @@ def ridge_groups(gm, splits, alphas, backend="numpy", plans=None):
         plans = ridge_group_plans(gm.design, splits, B)
     out = []
     for chunk in _outer_chunks(plans, SUMS_BYTES // (8 * int(np.prod(gm.cross.shape[1:])))):
-        tests = many_group_sums(gm, [i[3].groups for plan in chunk for i in plan[4]], B)
-        r = 0
+        test_sums = many_group_sums(gm, [i[3].groups for plan in chunk for i in plan[4]], B)
+        row = 0                                              # this inner split's in them
         for tr, sd, V, s2, inner in chunk:
             err = 0.0
             for sub, V_in, s2_in, test, rest, pair_M in inner:
-                sums = [t[r] for t in tests]           # the test groups' sums serve twice
+                sums = [t[row] for t in test_sums]     # the test groups' sums serve twice
                 fm = split_moments(gm, sub, [a + b for a, b in zip(sums, group_sums(gm, rest))])
                 c = V_in.T @ (fm.cross / sd[:, None])
                 Sxy, Syy = test_moments(gm, fm.y_mean, test, sums)
                 b = V_in.T @ (Sxy / sd[:, None])
                 phi = 1.0 / (s2_in + al)                                # (a, r)
                 err = err + Syy - 2 * (phi @ (c * b)) + _pair_form(phi, pair_M, c, B)
-                r += 1
+                row += 1
             fm = split_moments(gm, tr)
             c = V.T @ (fm.cross / sd[:, None])
             idx = B.argmin(err, 0) if inner else B.zeros((c.shape[1],), dtype="int")
