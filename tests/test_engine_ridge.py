@@ -154,17 +154,24 @@ def test_grouped_inner_cv_picks_the_penalty_of_least_held_out_error():
     np.testing.assert_array_equal(idx_groups, np.argmin(errs, 0))
 
 
-def test_pair_form_equals_the_quadratic_forms(monkeypatch):
-    """(φ_a ∘ c_m)' M (φ_a ∘ c_m) over the pairs r <= s, the columns in chunks of 3."""
+def test_inner_form_equals_the_quadratic_forms():
+    """(φ_a ∘ c_m)' M (φ_a ∘ c_m), φ_ar = 1 / (s2_r + α_a), from the partial fractions of
+    the eigenvalues apart and the close pairs directly: eigenvalues equal (zeros of a
+    rank-deficient Gram), nearly equal and apart, penalties over eight decades."""
     from hgrecon.encoding import ridge
     from hgrecon.encoding.backend import get_backend
 
+    B = get_backend()
     rng = np.random.default_rng(5)
-    r, a, m = 6, 4, 10
+    s2 = np.array([0.0, 0.0, 1e-9, 3.0, 3.0 + 1e-9, 40.0, 45.0, 900.0, 2e4])
+    r, m = len(s2), 10
+    alphas = np.logspace(-2, 6, 17)
     A = rng.normal(size=(r, r))
-    M, phi, c = A @ A.T, rng.random((a, r)), rng.normal(size=(r, m))
-    iu, ju = ridge._pairs(r)
-    monkeypatch.setattr(ridge, "PAIR_BYTES", 8 * len(iu) * 3)
-    got = ridge._pair_form(phi, np.where(iu == ju, 1.0, 2.0) * M[iu, ju], c, get_backend())
+    M, c = A @ A.T, rng.normal(size=(r, m))
+    K, dM, close = ridge._inner_form(s2, M, alphas.max(), B)
+    assert {(i, j) for i, j in zip(*close[:2])} == {(0, 1), (0, 2), (1, 2), (3, 4)}
+    phi = 1.0 / (s2[None, :] + alphas[:, None])
+    got = 2 * (phi @ (c * (K @ c))) + (phi * phi) @ (dM[:, None] * c * c) + \
+        ridge._close_pairs(phi, close, c, B)
     z = phi[:, :, None] * c[None]                                       # (a, r, m)
-    np.testing.assert_allclose(got, np.einsum("arm,rs,asm->am", z, M, z), rtol=1e-12)
+    np.testing.assert_allclose(got, np.einsum("arm,rs,asm->am", z, M, z), rtol=1e-10)

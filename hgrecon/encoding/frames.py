@@ -319,7 +319,7 @@ def _model(model, cells, splits, vectors, st):
         return _Fit(moments, solve, columns)
     gsplits = [(k, [(_in_groups(group, a), _in_groups(group, b)) for a, b in inner])
                for k, (_, _, inner) in zip(keep, splits)]
-    plans = ridge_group_plans(design, gsplits, B)
+    plans = ridge_group_plans(design, gsplits, alphas, B)
 
     def solve(blocks):
         fits = ridge_groups(concat_moments(blocks, B), gsplits, alphas, backend=B, plans=plans)

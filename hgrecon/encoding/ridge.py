@@ -16,8 +16,6 @@ permutations) at once:
   (n × n) matrices with the targets per penalty — no per-fold refit.
 """
 
-import functools
-
 import numpy as np
 
 from .backend import get_backend
@@ -25,8 +23,9 @@ from .kernel import fold_systems
 
 #: Columns processed together (memory: a few (n_folds · k, COLUMN_BLOCK) float64 arrays).
 COLUMN_BLOCK = 512
-#: Bytes of one (pairs, columns) product in :func:`_pair_form`.
-PAIR_BYTES = 2 << 20
+#: Eigenvalue pairs of an inner split closer than this × (s2_r + s2_s + the largest
+#: penalty) have their term of the inner test error taken directly (:func:`_inner_form`).
+CLOSE = 1e-6
 #: Bytes of the inner splits' summed (p, columns) test-group cross-products held together
 #: in :func:`ridge_groups`.
 SUMS_BYTES = 16 << 20
@@ -262,21 +261,22 @@ def ridge_groups(gm, splits, alphas, backend="numpy", plans=None):
     B = get_backend(backend)
     al = B.asarray(check_alphas(alphas))[:, None]
     if plans is None:
-        plans = ridge_group_plans(gm.design, splits, B)
+        plans = ridge_group_plans(gm.design, splits, alphas, B)
     out = []
     for chunk in _outer_chunks(plans, SUMS_BYTES // (8 * int(np.prod(gm.cross.shape[1:])))):
         test_sums = many_group_sums(gm, [i[3].groups for plan in chunk for i in plan[4]], B)
         row = 0                                              # this inner split's in them
         for tr, sd, V, s2, inner in chunk:
             err = 0.0
-            for sub, V_in, s2_in, test, rest, pair_M in inner:
+            for sub, V_in, s2_in, test, rest, (K, dM, close) in inner:
                 sums = [t[row] for t in test_sums]     # the test groups' sums serve twice
                 fm = split_moments(gm, sub, [a + b for a, b in zip(sums, group_sums(gm, rest))])
                 c = V_in.T @ (fm.cross / sd[:, None])
                 Sxy, Syy = test_moments(gm, fm.y_mean, test, sums)
                 b = V_in.T @ (Sxy / sd[:, None])
                 phi = 1.0 / (s2_in + al)                                # (a, r)
-                err = err + Syy - 2 * (phi @ (c * b)) + _pair_form(phi, pair_M, c, B)
+                err = err + Syy + 2 * (phi @ (c * (K @ c - b))) + \
+                    (phi * phi) @ (dM[:, None] * c * c) + _close_pairs(phi, close, c, B)
                 row += 1
             fm = split_moments(gm, tr)
             c = V.T @ (fm.cross / sd[:, None])
@@ -300,16 +300,17 @@ def _outer_chunks(plans, per_chunk):
         yield chunk
 
 
-def ridge_group_plans(gd, splits, backend="numpy"):
+def ridge_group_plans(gd, splits, alphas, backend="numpy"):
     """The target-free part of :func:`ridge_groups` for the design ``gd``
-    (:class:`.moments.GroupDesign`): per split (keep, inner), the moments of its training
-    groups, the scale, the eigendecompositions of the standardised training Grams of the
-    split and of its inner splits, and the inner test sets' design moments M in that
-    basis as the weights of :func:`_pair_form`, and the groups an inner split drops besides
-    its test groups (memory: about 1 + 1.5 · inner (p, p) arrays per split)."""
+    (:class:`.moments.GroupDesign`) and penalties ``alphas``: per split (keep, inner),
+    the moments of its training groups, the scale, the eigendecompositions of the
+    standardised training Grams of the split and of its inner splits, the groups an
+    inner split drops besides its test groups and the weights of its test error
+    (:func:`_inner_form`) (memory: about 1 + 2 · inner (p, p) arrays per split)."""
     from .moments import split_design, test_design
 
     B = get_backend(backend)
+    alpha_max = float(np.max(check_alphas(alphas)))
     plans = []
     for keep, inner in splits:
         tr = split_design(gd, keep)
@@ -323,36 +324,37 @@ def ridge_group_plans(gd, splits, backend="numpy"):
             test = test_design(gd, t_in, sub.x_mean)
             if not np.isin(test.groups, sub.drop).all():
                 raise ValueError("an inner split trains on one of its test groups")
-            iu, ju = _pairs(len(s2))
-            M = V.T @ (test.Sxx / scale) @ V
             subs.append((sub, V, s2, test, np.setdiff1d(sub.drop, test.groups),
-                         B.asarray(np.where(iu == ju, 1.0, 2.0)) *
-                         M[B.asarray(iu, dtype="int"), B.asarray(ju, dtype="int")]))
+                         _inner_form(s2, V.T @ (test.Sxx / scale) @ V, alpha_max, B)))
         V, s2 = _eig(tr.gram / scale, B)
         plans.append((tr, sd, V, s2, subs))
     return plans
 
 
-@functools.lru_cache(maxsize=None)
-def _pairs(r):
-    """The pairs r' <= s of range(r): (iu, ju) int arrays of length r(r + 1)/2."""
-    return np.triu_indices(r)
+def _inner_form(s2, M, alpha_max, B):
+    """Weights of the quadratic term of an inner split's test error, Σ_rs M_rs φ_r φ_s
+    c_r c_s with φ_r = 1 / (s2_r + α) (M: the test moments in the training eigenbasis,
+    c: the targets' cross-products there), for every penalty α without (a, r, s) work:
+    for eigenvalues apart φ_r φ_s = (φ_r - φ_s) / (s2_s - s2_r), so those pairs sum to
+    2 Σ_r φ_r c_r (K c)_r with K_rs = M_rs / (s2_s - s2_r) (one (p, p) product a split);
+    the diagonal is Σ_r φ_r² M_rr c_r²; the close pairs r < s (within CLOSE, where the
+    difference would lose digits) are summed directly. Returns (K, diag M, close pairs
+    (iu, ju, 2 M_rs))."""
+    s2, M = B.to_numpy(s2), B.to_numpy(M)
+    gap = s2[None, :] - s2[:, None]
+    apart = np.abs(gap) > CLOSE * (np.abs(s2[:, None]) + np.abs(s2[None, :]) + alpha_max)
+    K = np.where(apart, M / np.where(apart, gap, 1.0), 0.0)
+    iu, ju = np.nonzero(np.triu(~apart, 1))
+    return B.asarray(K), B.asarray(np.diag(M).copy()), (iu, ju, B.asarray(2 * M[iu, ju]))
 
 
-def _pair_form(phi, pair_M, c, B):
-    """(a, m) quadratic forms (φ_a ∘ c_m)' M (φ_a ∘ c_m) for every penalty a and column
-    m, as one product over the pairs r' <= s: (φ_ar' φ_as w_r's) (a, pairs) @
-    (c_r'm c_sm) (pairs, m) with w = M's upper triangle, off-diagonal entries doubled
-    (``pair_M``); half the multiply-adds of M (φ_a ∘ c) and one BLAS call. The columns go
-    PAIR_BYTES of (pairs, columns) at a time."""
-    iu, ju = (B.asarray(i, dtype="int") for i in _pairs(phi.shape[1]))
-    weights = B.take(phi, iu, 1) * B.take(phi, ju, 1) * pair_M         # (a, pairs)
-    step = max(1, PAIR_BYTES // (8 * len(iu)))
-    parts = []
-    for lo in range(0, c.shape[1], step):
-        block = c[:, lo:lo + step]
-        parts.append(weights @ (B.take(block, iu, 0) * B.take(block, ju, 0)))
-    return B.cat(parts, 1)
+def _close_pairs(phi, close, c, B):
+    """(a, m) Σ over the close pairs (iu, ju, weights w) of w φ_a,iu φ_a,ju c_iu c_ju."""
+    iu, ju, w = close
+    if len(iu) == 0:
+        return 0.0
+    weights = B.take(phi, iu, 1) * B.take(phi, ju, 1) * w                # (a, pairs)
+    return weights @ (B.take(c, iu, 0) * B.take(c, ju, 0))
 
 
 def ridge_cells(X, Y, w, splits, alphas, backend="numpy"):
