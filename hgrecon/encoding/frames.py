@@ -302,11 +302,13 @@ def _model(model, cells, splits, vectors, st):
     def predictor(coefficients, widths, chosen):
         """Block b's predictions from each split's (x_mean, scale, coef, y_mean)."""
         edges = np.cumsum([0] + widths)
+        tests = [(B.asarray(X[te]) - xm) / sd
+                 for (_, te, _), (xm, sd, _, _) in zip(splits, coefficients)]
 
         def predict(b):
             cols = slice(edges[b], edges[b + 1])
-            preds = [ym[cols] + ((B.asarray(X[te]) - xm) / sd) @ coef[:, cols]
-                     for (_, te, _), (xm, sd, coef, ym) in zip(splits, coefficients)]
+            preds = [ym[cols] + x @ coef[:, cols]
+                     for x, (_, _, coef, ym) in zip(tests, coefficients)]
             return preds, None if chosen is None else [c[cols] for c in chosen]
         return predict
 
