@@ -41,7 +41,7 @@ from .kernel import pca_reduce
 from .moments import (concat_moments, group_design, group_moments, split_design,
                       split_moments)
 from .ridge import check_alphas, ridge_cells, ridge_group_plans, ridge_groups
-from .stats import TIE, fdr_bh, perm_pvalue
+from .stats import fdr_bh, perm_pvalue, tie_floor
 
 FRAME_MODELS = ("ridge", "elasticnet")
 #: Designs with at most this many columns are solved in the primal (group moments).
@@ -545,11 +545,11 @@ def _at_best_lag(preds, best):
 
 def _best_lags(real):
     """Each channel's best lag (index) of ``real`` (L, q) r: the first lag within
-    :data:`.stats.TIE` of the largest, so lags that fit alike (a painted vector moved
-    inside its window) resolve the same way whatever the rounding."""
+    :data:`.stats.TIE` of the largest (:func:`.stats.tie_floor`), so lags that fit alike
+    (a painted vector moved inside its window) resolve the same way whatever the
+    rounding."""
     r = np.where(np.isnan(real), -np.inf, real)
-    top = r.max(0)
-    return np.argmax(r >= top - TIE * np.maximum(1.0, np.abs(top)), 0)
+    return np.argmax(r >= tie_floor(r.max(0)), 0)
 
 
 def _pvalues(real, null):

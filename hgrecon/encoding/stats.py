@@ -80,6 +80,11 @@ def _column_scores(a, b):
 TIE = 1e-6
 
 
+def tie_floor(value):
+    """The lowest score that ties with ``value``: value - TIE · max(1, |value|)."""
+    return value - TIE * np.maximum(1.0, np.abs(value))
+
+
 def perm_pvalue(observed, null):
     """One-sided permutation p-value, (1 + #{null >= observed}) / (1 + n_perm).
 
@@ -91,8 +96,7 @@ def perm_pvalue(observed, null):
     """
     null = np.asarray(null)
     observed = np.asarray(observed)
-    floor = observed - TIE * np.maximum(1.0, np.abs(observed))
-    exceed = (np.nan_to_num(null, nan=-np.inf) >= floor).sum(axis=0)
+    exceed = (np.nan_to_num(null, nan=-np.inf) >= tie_floor(observed)).sum(axis=0)
     p = (1.0 + exceed) / (1.0 + null.shape[0])
     return np.where(np.isnan(observed), np.nan, p)
 
