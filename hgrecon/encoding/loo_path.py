@@ -21,10 +21,8 @@ and the coordinates nearest to entering (WATCH or more); the folds whose support
 active-set steps on those small systems (or the path, piece by piece, where the steps
 cycle). A coordinate j outside C is certified by
 |g_j(ψ) - g_j(0)| = |ψ x̃_ij - x̃_j'X̃ (w - w0)| <= |ψ x̃_ij| + ||x̃_j|| ||X̃ (w - w0)||
-(one bound for all coordinates), by the same bound on what the entered and left
-coordinates add to the first piece's exact move (one per coordinate, vectorised), or
-its gradient is computed exactly (for large supports, every gradient by one product);
-violators join C and their folds are solved again. The solution is exact: no tolerance
+(first one bound for all coordinates, then one per coordinate, vectorised), or its
+gradient is computed exactly; violators join C and their folds are solved again. The solution is exact: no tolerance
 but rounding.
 """
 
@@ -48,13 +46,6 @@ SMALL_PRODUCT = 4096
 MARGIN = 1e-10
 #: The limit of the coordinates the optimality checks skip (finite: fastmath).
 HUGE = 1e300
-#: Smallest support whose open folds are checked on every coordinate by one product
-#: X̃'q for all of them (smaller ones by :func:`_first_piece_screen`).
-GEMM_CHECK = 32
-#: Unit roundoff of float32, in which the products X̃'q of those checks are taken.
-ROUND32 = 2.0 ** -24
-#: Largest n max|q| max|x̃| for those products (else float64: no overflow in float32).
-RANGE32 = 1e30
 #: Candidates per column from the start: the coordinates nearest to entering (as many
 #: as w0's support when that is larger) ...
 WATCH = 16
@@ -657,121 +648,30 @@ def _join(j, C, K, added):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _first_piece_screen(i, psi, t, f, DF, HF, Q, r0, Xc, XcT, nu, lim, l1, C, K, added):
-    """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) off the
-    support and the candidates, from the first piece: q = ψ X̃_A0 M0 a + X̃δ
-    (HF[t] = X̃_A0 M0 a; δ, the change the entered and left coordinates make, is small),
-    so g_j(ψ) = g_j(0) + ψ (x̃_ij - DF[t, j]) - x̃_j'X̃δ (DF[t] = G_:A0 M0 a) and
-    |x̃_j'X̃δ| <= ||x̃_j|| ||X̃δ||; g_j is computed exactly (x̃_j'q) only where that bound
-    reaches lim_j (l1 less the margin; HUGE on the support and the candidates), first
-    summed over all coordinates (vectorised). Loops, not calls with array arguments.
-    Violators join C (:func:`_join`, inlined). Returns (violated, K)."""
+def _screen(i, psi, rho, Q, f, r0, Xc, XcT, nu, lim, l1, C, K, added):
+    """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0), ρ = ||q||)
+    off the support and the candidates: g_j(ψ) = g_j(0) + ψ x̃_ij - x̃_j'q with
+    |x̃_j'q| <= ν_j ρ, and g_j is computed exactly (one n-term product) only where
+    that bound reaches lim_j (l1 less the margin; HUGE on the support and the
+    candidates), first summed over all coordinates (vectorised). Loops, not calls with
+    array arguments. Violators join C (:func:`_join`, inlined). Returns (violated, K)."""
     n, p = Xc.shape
-    rd = 0.0
-    rq = 0.0
-    for r in range(n):
-        d = Q[f, r] - psi * HF[t, r]
-        rd += d * d
-        rq += Q[f, r] * Q[f, r]
-    rho = np.sqrt(rd) + 1e-12 * np.sqrt(rq)          # and the rounding of X̃δ
     excess = 0.0
     for j in range(p):
-        excess += max(abs(r0[j] + psi * (Xc[i, j] - DF[t, j])) + nu[j] * rho - lim[j], 0.0)
+        excess += max(abs(r0[j] + psi * Xc[i, j]) + nu[j] * rho - lim[j], 0.0)
     if excess == 0.0:
         return False, K
     bad = False
     for j in range(p):
-        if abs(r0[j] + psi * (Xc[i, j] - DF[t, j])) + nu[j] * rho < lim[j]:
-            continue
         g = r0[j] + psi * Xc[i, j]
+        if abs(g) + nu[j] * rho < lim[j]:
+            continue
         for r in range(n):
             g -= XcT[j, r] * Q[f, r]
         if abs(g) > l1 * (1.0 + MARGIN):
             bad = True
             K = _join(j, C, K, added)
     return bad, K
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _first_piece_gradients(i, t, psi, Xc, DF, r0, g):
-    """g (p,) the gradients at fold i's first-piece root ψ, g(ψ) = g(0) + ψ (x̃_i -
-    DF[t]) with DF[t] = G_:A0 M0 a (vectorised)."""
-    for j in range(g.shape[0]):
-        g[j] = r0[j] + psi * (Xc[i, j] - DF[t, j])
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _moved_gradients(psi, xi, r0, xq, g):
-    """g = g(0) + ψ x̃_i - X̃'q, the gradients of a fold from xq = X̃'q (vectorised)."""
-    for j in range(g.shape[0]):
-        g[j] = r0[j] + psi * xi[j] - xq[j]
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _excess(g, bound):
-    """Σ_j max(|g_j| - bound_j, 0) (vectorised): 0 when no gradient exceeds its bound."""
-    total = 0.0
-    for j in range(g.shape[0]):
-        total += max(abs(g[j]) - bound[j], 0.0)
-    return total
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _violators(g, bound, C, K, added):
-    """Exact optimality check of a fold from all its gradients g: the coordinates whose
-    |g_j| exceeds bound_j (l1 and the margin off the support and the candidates, HUGE on
-    them) are violators and join C (:func:`_join`). Returns (violated, K)."""
-    if _excess(g, bound) == 0.0:
-        return False, K
-    for j in range(g.shape[0]):
-        if abs(g[j]) > bound[j]:
-            K = _join(j, C, K, added)
-    return True, K
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _rounded_violators(g, bound, err, i, psi, r0, Xc, XcT, q, C, K, added):
-    """:func:`_violators` from gradients g whose products x̃_j'q were taken in float32,
-    each within err_j of the exact one: a coordinate is certified where |g_j| + err_j
-    stays within its bound, else its gradient is computed again in float64 and checked.
-    Returns (violated, K)."""
-    bad = False
-    if _excess_sum(g, err, bound) == 0.0:
-        return False, K
-    for j in range(g.shape[0]):
-        if not abs(g[j]) + err[j] <= bound[j]:
-            if abs(r0[j] + psi * Xc[i, j] - _dot(XcT, j, q, q.shape[0])) > bound[j]:
-                bad = True
-                K = _join(j, C, K, added)
-    return bad, K
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _excess_sum(g, err, bound):
-    """Σ_j max(|g_j| + err_j - bound_j, 0) (vectorised)."""
-    total = 0.0
-    for j in range(g.shape[0]):
-        total += max(abs(g[j]) + err[j] - bound[j], 0.0)
-    return total
-
-
-@njit(cache=True, nogil=True)
-def _float32_error(nu, rho, n, qmax, xmax, err):
-    """err_j >= |fl32(x̃_j'q) - x̃_j'q| for an n-term product taken in float32 from float64
-    x̃_j (norm ν_j, entries up to xmax) and q (norm ρ, entries up to qmax), finite: the
-    rounding of both operands, the products and the sums is at most ((n + 2) u + O(u²))
-    |x̃_j|'|q| <= that x ν_j ρ (doubled for the O(u²)), and subnormals lose at most 2^-126
-    per operand and operation."""
-    scale = 2.0 * (n + 4) * ROUND32
-    tiny = 2.0 ** -120 * n * (1.0 + qmax) * (1.0 + xmax)
-    for j in range(nu.shape[0]):
-        err[j] = scale * nu[j] * rho + tiny
-
-
-@njit(cache=True, nogil=True)
-def _product32(A, B):
-    """A @ B for C-contiguous float32 matrices (sgemm)."""
-    return A @ B
 
 
 @njit(cache=True, nogil=True)
@@ -784,29 +684,25 @@ def _rows(M, index, count):
 
 
 @njit(cache=True, nogil=True)
-def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_out,
+def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out,
                  nnz_out, ok_out, Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
     """Every leave-one-out fold of one column from its full-data solution w0 at the
     fold penalties: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
-    whether the fold was solved into ok_out. Xc32: X̃ in float32, xmax: max |X̃|. Km
-    (p + 1, p + 1), Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their
+    whether the fold was solved into ok_out. Km (p + 1, p + 1), Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their
     first piece, the solves by active-set steps (at most ``steps``), by the path and the
     failed ones.
 
     1. Every fold's first piece (w0's support and signs): its root, its signs, and, where
        they hold, the coordinates off the support certified by one bound for all (most
        folds end here), else the WATCH coordinates nearest to entering checked exactly
-       and the others bounded again or checked exactly, every gradient from one product
-       G_:A0 M0 X̃_A0' for those folds (:func:`_violators`); violators become the
-       candidates C.
+       and the others bounded again, then screened (:func:`_screen`); violators become
+       the candidates C.
     2. C grows by the max(WATCH, k) coordinates nearest to entering (all, when p - k is
        small).
     3. The open folds by :func:`_fold_active_set` (or :func:`_fold_path`), checked by the
-       bound, then by :func:`_first_piece_screen` (or, for supports of GEMM_CHECK or
-       more, on every coordinate through one product X̃'q for all those folds, taken in
-       float32 with its rounding bounded and the few coordinates within that bound of
-       their limit computed again in float64); violators join C and their folds are
-       solved again.
+       bound, then screened coordinate by coordinate (:func:`_screen`: exact gradients
+       only where a coordinate's own bound does not hold); violators join C and their
+       folds are solved again.
     """
     n, p = Xc.shape
     A0 = np.flatnonzero(w0)
@@ -839,7 +735,6 @@ def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_ou
     for j in range(p):
         slack = l1 - abs(r0[j])
         weight[j] = 1.0 / slack if slack > 0.0 else np.inf
-    GA = np.empty((0, p))                      # G's rows A0, gathered once when needed
     inside = np.zeros(p, dtype=np.bool_)
     inside[A0] = True
     added = np.zeros(p, dtype=np.bool_)
@@ -908,15 +803,15 @@ def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_ou
                 nnz_out[i] = k
                 ok_out[i] = True
         nn = still
-    if nn:          # every gradient on the first piece, g(ψ) = g(0) + ψ (x̃_i - G_:A0 M0 a)
-        GA = _rows(G, A0, k)
-        DF = _product(_rows(PaT, near, nn), GA)
-        bound = np.where(inside, HUGE, l1 * (1.0 + MARGIN))
-        g = np.empty(p)
+    if nn:          # the others screened: on the first piece q = ψ X̃_A0 M0 a
+        QN = _product(_rows(PaT, near, nn), np.ascontiguousarray(XA.T))
+        lim = np.where(inside, HUGE, l1 * (1.0 - MARGIN))
         for f in range(nn):
             i = near[f]
-            _first_piece_gradients(i, f, psi1[f], Xc, DF, r0, g)
-            bad, K = _violators(g, bound, C, K, added)
+            for r in range(n):
+                QN[f, r] *= psi1[f]
+            bad, K = _screen(i, psi1[f], np.sqrt(_dot(QN, f, QN[f], n)), QN, f, r0, Xc,
+                             XcT, nu, lim, l1, C, K, added)
             if not bad:
                 psi_out[i] = psi1[f]
                 nnz_out[i] = k
@@ -954,7 +849,6 @@ def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_ou
     sE2 = np.empty(p)
     rCe = np.empty(p)
     xwe = np.empty(1)
-    todo_f = np.empty(n, dtype=np.int64)
     b1 = np.empty(3 * p + 3)
     work = (L2, E2, sE2, flips, np.empty(k), np.empty(p))
     while nt:
@@ -1001,49 +895,18 @@ def column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, c, e, w0, l1, l2, kappa, psi_ou
         for a in range(K):
             XT[k + a] = XcT[C[a]]
         Q = _product(DW, XT)                                             # X̃ (w - w0)
-        nF = 0                                  # the folds the bound does not settle
-        for f in range(nt):
-            i = todo[f]
-            if ok_out[i] and (abs(psi_out[i]) * mu_xi + np.sqrt(_dot(Q, f, Q[f], n)) * mu_nu
-                              >= 1.0 - MARGIN):
-                todo_f[nF] = f
-                nF += 1
-        gemm = k >= GEMM_CHECK and nF > 0
-        if not gemm and nF:      # g(ψ) = g(0) + ψ D_i - X̃'δ: the first piece's direction
-            PF = _rows(PaT, todo[todo_f[:nF]], nF)          # D_i exactly, X̃δ bounded
-            if GA.shape[0] != k:
-                GA = _rows(G, A0, k)
-            DF = _product(PF, GA)                       # G_:A0 M0 a_i
-            HF = _product(PF, np.ascontiguousarray(XA.T))   # X̃_A0 M0 a_i
-            lim = np.where(inside, HUGE, l1 * (1.0 - MARGIN))
-        if gemm:
-            QF = _rows(Q, todo_f, nF)
-            qmax = np.abs(QF).max()
-            single = n * qmax * xmax <= RANGE32           # and finite
-            if single:                                    # X̃'q, a row each, in float32
-                XQ32 = _product32(QF.astype(np.float32), Xc32)
-                err = np.empty(p)
-            else:
-                XQ = _product(QF, Xc)
-            bound = np.where(inside, HUGE, l1 * (1.0 + MARGIN))
-            g = np.empty(p)
+        lim = np.where(inside, HUGE, l1 * (1.0 - MARGIN))
         K1 = K
         redo = 0
-        for t in range(nF):
-            f = todo_f[t]
+        for f in range(nt):
             i = todo[f]
-            psi = psi_out[i]
-            if gemm and single:
-                _moved_gradients(psi, Xc[i], r0, XQ32[t], g)
-                _float32_error(nu, np.sqrt(_dot(Q, f, Q[f], n)), n, qmax, xmax, err)
-                bad, K1 = _rounded_violators(g, bound, err, i, psi, r0, Xc, XcT, Q[f], C,
-                                             K1, added)
-            elif gemm:
-                _moved_gradients(psi, Xc[i], r0, XQ[t], g)
-                bad, K1 = _violators(g, bound, C, K1, added)
-            else:
-                bad, K1 = _first_piece_screen(i, psi, t, f, DF, HF, Q, r0, Xc, XcT, nu,
-                                              lim, l1, C, K1, added)
+            if not ok_out[i]:
+                continue
+            rho = np.sqrt(_dot(Q, f, Q[f], n))
+            if abs(psi_out[i]) * mu_xi + rho * mu_nu < 1.0 - MARGIN:    # the bound settles it
+                continue
+            bad, K1 = _screen(i, psi_out[i], rho, Q, f, r0, Xc, XcT, nu, lim, l1, C, K1,
+                              added)
             if bad:
                 todo[redo] = i
                 redo += 1
@@ -1140,8 +1003,6 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
     n, p = Xc.shape
     m = CT.shape[0]
     XcT = np.ascontiguousarray(Xc.T)
-    Xc32 = Xc.astype(np.float32)
-    xmax = np.abs(Xc).max() if Xc.size else 0.0
     psi = np.zeros((m, n))
     nnz = np.zeros((m, n), dtype=np.int32)
     ok = np.zeros((m, n), dtype=np.bool_)
@@ -1158,7 +1019,7 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
             continue
         w0, converged = full_solution(G, CT[col], l1, l2)
         if converged:
-            column_folds(G, Xc, XcT, Xc32, xmax, nu, xi, CT[col], ET[col], w0, l1, l2,
+            column_folds(G, Xc, XcT, nu, xi, CT[col], ET[col], w0, l1, l2,
                          kappa, psi[col], nnz[col], ok[col], Km, Bm, counts, steps,
                          max_pieces)
     return psi, nnz, ok, counts
