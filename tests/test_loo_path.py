@@ -8,7 +8,8 @@ from sklearn.model_selection import LeaveOneOut, cross_val_predict
 from hgrecon.encoding import elasticnet as enet_mod
 from hgrecon.encoding.elasticnet import enet_loo
 from hgrecon.encoding.kernel import pca_reduce
-from hgrecon.encoding.loo_path import _screen, _solve_quasidefinite, loo_enet
+from hgrecon.encoding.loo_path import (_norms_without_rows, _screen, _solve_quasidefinite,
+                                     loo_enet)
 
 
 def data(n=30, p=20, q=6, seed=0, scale=2.0, offset=5.0):
@@ -133,15 +134,22 @@ def test_quasidefinite_solve_refuses_other_signs_and_restores_the_matrix():
 def test_screen_flags_exactly_the_violators():
     """A fold's solution is screened coordinate by coordinate: every coordinate whose
     exact gradient g_j = g_j(0) + ψ x̃_ij - x̃_j'q exceeds l1 (here some by a relative
-    1e-9, far below what the bound ν_j ||q|| resolves) is flagged, no other one, and the
-    support and candidates (HUGE limits) are skipped; a fold whose bounds all hold is
-    certified without an exact gradient."""
+    1e-9, far below what the bound resolves) is flagged, no other one, and the support
+    and candidates (HUGE limits) are skipped; a fold within the bound
+    |x̃_ij (ψ - q_i)| + ||x̃_j without row i|| ||q without entry i|| is certified without
+    an exact gradient, and that bound is never below the true sum."""
     rng = np.random.default_rng(5)
     n, p, l1, psi, i = 60, 200, 3.0, 0.8, 7
-    Xc = rng.normal(size=(n, p))
+    Xc = rng.normal(size=(n, p)) * np.logspace(-3, 3, p)
     Xc -= Xc.mean(0)
+    Xc[i, 5] = 1e4                                        # a column almost all in row i
     XcT, nu = np.ascontiguousarray(Xc.T), np.sqrt((Xc ** 2).sum(0))
+    nu_out = _norms_without_rows(Xc, nu)
+    exact_out = np.sqrt([((np.delete(Xc, r, 0)) ** 2).sum(0) for r in range(n)])
+    assert (nu_out >= exact_out).all()
+    assert (nu_out - exact_out <= 1e-6 * nu).all()               # and barely above it
     q = rng.normal(size=n) * 0.05
+    q[i] = 3.0                                             # the held-out entry carries most
     move = psi * Xc[i] - Xc.T @ q
     target = l1 * np.where(rng.random(p) < 0.5, 1 - 1e-9, 1 + 1e-9)
     r0 = np.sign(rng.normal(size=p)) * target - move              # |g_j| = target_j
@@ -149,15 +157,15 @@ def test_screen_flags_exactly_the_violators():
     lim = np.full(p, l1 * (1 - 1e-10))
     lim[np.arange(0, 40, 2)] = lim[[41, 77]] = 1e300
     C, added = np.zeros(p, dtype=np.int64), np.zeros(p, dtype=bool)
-    bad, K = _screen(i, psi, np.sqrt(q @ q), q[None], 0, r0, Xc, XcT, nu, lim, l1, C, 0,
-                     added)
+    bad, K = _screen(i, psi, q[None], 0, r0, Xc, XcT, nu_out, lim, l1, C, 0, added)
     g = r0 + move
     over = np.flatnonzero((np.abs(g) > l1 * (1 + 1e-10)) & (lim < 1e300))
     assert bad and len(over) > 20
     np.testing.assert_array_equal(np.sort(C[:K]), over)
 
-    r0 = np.zeros(p)                                    # |g_j| <= |ψ x̃_ij| + ν_j ||q||
-    lim = np.abs(psi * Xc[i]) + nu * np.sqrt(q @ q) + 1e-9
-    bad, K = _screen(i, psi, np.sqrt(q @ q), q[None], 0, r0, Xc, XcT, nu, lim, 0.0, C, 0,
+    r0 = np.zeros(p)
+    rest = np.sqrt(q @ q - q[i] ** 2)
+    lim = np.abs((psi - q[i]) * Xc[i]) + nu_out[i] * rest * (1 + 1e-9)
+    bad, K = _screen(i, psi, q[None], 0, r0, Xc, XcT, nu_out, lim, 0.0, C, 0,
                      np.zeros(p, dtype=bool))
     assert not bad and K == 0

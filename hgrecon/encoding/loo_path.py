@@ -648,30 +648,52 @@ def _join(j, C, K, added):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _screen(i, psi, rho, Q, f, r0, Xc, XcT, nu, lim, l1, C, K, added):
-    """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0), ρ = ||q||)
-    off the support and the candidates: g_j(ψ) = g_j(0) + ψ x̃_ij - x̃_j'q with
-    |x̃_j'q| <= ν_j ρ, and g_j is computed exactly (one n-term product) only where
-    that bound reaches lim_j (l1 less the margin; HUGE on the support and the
-    candidates), first summed over all coordinates (vectorised). Loops, not calls with
-    array arguments. Violators join C (:func:`_join`, inlined). Returns (violated, K)."""
+def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added):
+    """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) off the
+    support and the candidates: g_j(ψ) = g_j(0) + x̃_ij (ψ - q_i) - Σ_{r≠i} x̃_rj q_r, the
+    sum bounded by ν_ij ||q_-i|| (nu_out[i, j] >= the norm of x̃_j without row i; q
+    without its held-out entry, which carries much of it: tighter than ν_j ||q||), and
+    g_j is computed exactly (one n-term product) only where that bound reaches lim_j
+    (l1 less the margin; HUGE on the support and the candidates), first summed over all
+    coordinates (vectorised). Loops, not calls with array arguments. Violators join C
+    (:func:`_join`, inlined). Returns (violated, K)."""
     n, p = Xc.shape
+    rest = 0.0
+    for r in range(n):
+        rest += Q[f, r] * Q[f, r] * (r != i)
+    rest = np.sqrt(rest)
+    move = psi - Q[f, i]
     excess = 0.0
     for j in range(p):
-        excess += max(abs(r0[j] + psi * Xc[i, j]) + nu[j] * rho - lim[j], 0.0)
+        excess += max(abs(r0[j] + move * Xc[i, j]) + nu_out[i, j] * rest - lim[j], 0.0)
     if excess == 0.0:
         return False, K
     bad = False
     for j in range(p):
-        g = r0[j] + psi * Xc[i, j]
-        if abs(g) + nu[j] * rho < lim[j]:
+        if abs(r0[j] + move * Xc[i, j]) + nu_out[i, j] * rest < lim[j]:
             continue
+        g = r0[j] + psi * Xc[i, j]
         for r in range(n):
             g -= XcT[j, r] * Q[f, r]
         if abs(g) > l1 * (1.0 + MARGIN):
             bad = True
             K = _join(j, C, K, added)
     return bad, K
+
+
+@njit(cache=True, nogil=True)
+def _norms_without_rows(Xc, nu):
+    """(n, p): entry (i, j) at least the norm of x̃_j without row i, from ν_j² - x̃_ij²
+    (rounded up by 4 (n + 2) u ν_j², more than the rounding of ν_j² and the
+    subtraction)."""
+    n, p = Xc.shape
+    out = np.empty((n, p))
+    slack = 4.0 * (n + 2) * 2.0 ** -53
+    for i in range(n):
+        for j in range(p):
+            v = nu[j] * nu[j]
+            out[i, j] = np.sqrt(max(v - Xc[i, j] * Xc[i, j], 0.0) + slack * v)
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -684,11 +706,12 @@ def _rows(M, index, count):
 
 
 @njit(cache=True, nogil=True)
-def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out,
+def column_folds(G, Xc, XcT, nu, xi, nu_out, c, e, w0, l1, l2, kappa, psi_out,
                  nnz_out, ok_out, Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
     """Every leave-one-out fold of one column from its full-data solution w0 at the
     fold penalties: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
-    whether the fold was solved into ok_out. Km (p + 1, p + 1), Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their
+    whether the fold was solved into ok_out. ν (p,) the norms of X̃'s columns, ξ their
+    largest entries, nu_out (n, p) :func:`_norms_without_rows`. Km (p + 1, p + 1), Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their
     first piece, the solves by active-set steps (at most ``steps``), by the path and the
     failed ones.
 
@@ -810,8 +833,7 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out,
             i = near[f]
             for r in range(n):
                 QN[f, r] *= psi1[f]
-            bad, K = _screen(i, psi1[f], np.sqrt(_dot(QN, f, QN[f], n)), QN, f, r0, Xc,
-                             XcT, nu, lim, l1, C, K, added)
+            bad, K = _screen(i, psi1[f], QN, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added)
             if not bad:
                 psi_out[i] = psi1[f]
                 nnz_out[i] = k
@@ -902,10 +924,9 @@ def column_folds(G, Xc, XcT, nu, xi, c, e, w0, l1, l2, kappa, psi_out,
             i = todo[f]
             if not ok_out[i]:
                 continue
-            rho = np.sqrt(_dot(Q, f, Q[f], n))
-            if abs(psi_out[i]) * mu_xi + rho * mu_nu < 1.0 - MARGIN:    # the bound settles it
-                continue
-            bad, K1 = _screen(i, psi_out[i], rho, Q, f, r0, Xc, XcT, nu, lim, l1, C, K1,
+            if abs(psi_out[i]) * mu_xi + np.sqrt(_dot(Q, f, Q[f], n)) * mu_nu < 1.0 - MARGIN:
+                continue                                  # the bound settles it
+            bad, K1 = _screen(i, psi_out[i], Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K1,
                               added)
             if bad:
                 todo[redo] = i
@@ -1003,6 +1024,7 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
     n, p = Xc.shape
     m = CT.shape[0]
     XcT = np.ascontiguousarray(Xc.T)
+    nu_out = _norms_without_rows(Xc, nu)
     psi = np.zeros((m, n))
     nnz = np.zeros((m, n), dtype=np.int32)
     ok = np.zeros((m, n), dtype=np.bool_)
@@ -1019,7 +1041,7 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
             continue
         w0, converged = full_solution(G, CT[col], l1, l2)
         if converged:
-            column_folds(G, Xc, XcT, nu, xi, CT[col], ET[col], w0, l1, l2,
+            column_folds(G, Xc, XcT, nu, xi, nu_out, CT[col], ET[col], w0, l1, l2,
                          kappa, psi[col], nnz[col], ok[col], Km, Bm, counts, steps,
                          max_pieces)
     return psi, nnz, ok, counts
