@@ -8,7 +8,7 @@ from sklearn.model_selection import LeaveOneOut, cross_val_predict
 from hgrecon.encoding import elasticnet as enet_mod
 from hgrecon.encoding.elasticnet import enet_loo
 from hgrecon.encoding.kernel import pca_reduce
-from hgrecon.encoding.loo_path import (_norms_without_rows, _screen, _solve_quasidefinite,
+from hgrecon.encoding.loo_path import (norms_without_rows, _screen, _solve_quasidefinite,
                                      loo_enet)
 
 
@@ -144,7 +144,7 @@ def test_screen_flags_exactly_the_violators():
     Xc -= Xc.mean(0)
     Xc[i, 5] = 1e4                                        # a column almost all in row i
     XcT, nu = np.ascontiguousarray(Xc.T), np.sqrt((Xc ** 2).sum(0))
-    nu_out = _norms_without_rows(Xc, nu)
+    nu_out = norms_without_rows(Xc, nu)
     exact_out = np.sqrt([((np.delete(Xc, r, 0)) ** 2).sum(0) for r in range(n)])
     assert (nu_out >= exact_out).all()
     assert (nu_out - exact_out <= 1e-6 * nu).all()               # and barely above it

@@ -20,9 +20,10 @@ piece (w0's support) at once; C = the coordinates that exceed l1 at a first-piec
 and the coordinates nearest to entering (WATCH or more); the folds whose support changes by
 active-set steps on those small systems (or the path, piece by piece, where the steps
 cycle). A coordinate j outside C is certified by
-|g_j(ψ) - g_j(0)| = |ψ x̃_ij - x̃_j'X̃ (w - w0)| <= |ψ x̃_ij| + ||x̃_j|| ||X̃ (w - w0)||
-(first one bound for all coordinates, then one per coordinate, vectorised), or its
-gradient is computed exactly; violators join C and their folds are solved again. The solution is exact: no tolerance
+|g_j(ψ) - g_j(0)| = |ψ x̃_ij - x̃_j'q| <= |ψ x̃_ij| + ||x̃_j|| ||q||, q = X̃ (w - w0) (one
+bound for all coordinates), by |x̃_ij (ψ - q_i)| + ||x̃_j without row i|| ||q without
+entry i|| (one per coordinate, vectorised), or its gradient is computed exactly;
+violators join C and their folds are solved again. The solution is exact: no tolerance
 but rounding.
 """
 
@@ -682,21 +683,6 @@ def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added):
 
 
 @njit(cache=True, nogil=True)
-def _norms_without_rows(Xc, nu):
-    """(n, p): entry (i, j) at least the norm of x̃_j without row i, from ν_j² - x̃_ij²
-    (rounded up by 4 (n + 2) u ν_j², more than the rounding of ν_j² and the
-    subtraction)."""
-    n, p = Xc.shape
-    out = np.empty((n, p))
-    slack = 4.0 * (n + 2) * 2.0 ** -53
-    for i in range(n):
-        for j in range(p):
-            v = nu[j] * nu[j]
-            out[i, j] = np.sqrt(max(v - Xc[i, j] * Xc[i, j], 0.0) + slack * v)
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _rows(M, index, count):
     """(count, M.shape[1]) the rows index[:count] of M."""
     out = np.empty((count, M.shape[1]))
@@ -710,10 +696,10 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, c, e, w0, l1, l2, kappa, psi_out,
                  nnz_out, ok_out, Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
     """Every leave-one-out fold of one column from its full-data solution w0 at the
     fold penalties: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
-    whether the fold was solved into ok_out. ν (p,) the norms of X̃'s columns, ξ their
-    largest entries, nu_out (n, p) :func:`_norms_without_rows`. Km (p + 1, p + 1), Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their
-    first piece, the solves by active-set steps (at most ``steps``), by the path and the
-    failed ones.
+    whether the fold was solved into ok_out. nu (p,): the norms of X̃'s columns, xi:
+    their largest entries, nu_out (n, p): :func:`norms_without_rows`. Km (p + 1, p + 1),
+    Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their first piece,
+    the solves by active-set steps (at most ``steps``), by the path and the failed ones.
 
     1. Every fold's first piece (w0's support and signs): its root, its signs, and, where
        they hold, the coordinates off the support certified by one bound for all (most
@@ -1013,9 +999,9 @@ def diagonal_folds(h, Xc, X2, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_ite
 
 
 @njit(cache=True, nogil=True)
-def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_pieces):
+def all_columns(G, Xc, nu, xi, nu_out, CT, ET, l1, l2, kappa, diagonal, steps, max_pieces):
     """:func:`full_solution` and :func:`column_folds` (or :func:`diagonal_folds`) for
-    every column.
+    every column (nu, xi, nu_out: as :func:`column_folds` takes them).
 
     CT (m, p) cross-products X̃'ỹ and ET (m, n) centred targets, one row per column.
     Returns ψ* (m, n), non-zero counts (m, n), solved flags (m, n) and the counts of
@@ -1024,7 +1010,6 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
     n, p = Xc.shape
     m = CT.shape[0]
     XcT = np.ascontiguousarray(Xc.T)
-    nu_out = _norms_without_rows(Xc, nu)
     psi = np.zeros((m, n))
     nnz = np.zeros((m, n), dtype=np.int32)
     ok = np.zeros((m, n), dtype=np.bool_)
@@ -1045,6 +1030,15 @@ def all_columns(G, Xc, nu, xi, CT, ET, l1, l2, kappa, diagonal, steps, max_piece
                          kappa, psi[col], nnz[col], ok[col], Km, Bm, counts, steps,
                          max_pieces)
     return psi, nnz, ok, counts
+
+
+def norms_without_rows(Xc, nu):
+    """(n, p): entry (i, j) at least the norm of x̃_j without row i, from ν_j² - x̃_ij²
+    rounded up by 4 (n + 2) u ν_j² (more than the rounding of G's diagonal, of ν_j² and
+    of the subtraction)."""
+    square = nu * nu
+    slack = 4.0 * (len(Xc) + 2) * 2.0 ** -53
+    return np.sqrt(np.maximum(square - Xc * Xc, 0.0) + slack * square)
 
 
 def loo_enet(X, Y, alpha, l1_ratio, diagonal=None, steps=STEPS, max_pieces=MAX_PIECES):
@@ -1072,6 +1066,7 @@ def loo_enet(X, Y, alpha, l1_ratio, diagonal=None, steps=STEPS, max_pieces=MAX_P
         off = np.abs(G - np.diag(G.diagonal())).max(initial=0.0)
         diagonal = off <= 1e-12 * max(np.abs(G.diagonal()).max(initial=0.0), 1e-300)
     nu, xi = np.sqrt(np.maximum(G.diagonal(), 0.0)), np.abs(Xc).max(0)
+    nu_out = norms_without_rows(Xc, nu)
     mean = Y.mean(0)
     pred = np.empty_like(Y)
     nonzero = np.empty(Y.shape, dtype=np.int32)
@@ -1081,8 +1076,8 @@ def loo_enet(X, Y, alpha, l1_ratio, diagonal=None, steps=STEPS, max_pieces=MAX_P
         cols = slice(lo, lo + COLUMN_BLOCK)
         ET = np.ascontiguousarray(Y[:, cols].T)              # centred targets, a row each
         ET -= mean[cols, None]
-        psi, nnz, ok, c = all_columns(G, Xc, nu, xi, ET @ Xc, ET, l1, l2, n / (n - 1),
-                                      bool(diagonal), steps, max_pieces)
+        psi, nnz, ok, c = all_columns(G, Xc, nu, xi, nu_out, ET @ Xc, ET, l1, l2,
+                                      n / (n - 1), bool(diagonal), steps, max_pieces)
         pred[:, cols] = Y[:, cols] + psi.T
         nonzero[:, cols], solved[:, cols] = nnz.T, ok.T
         counts += c
