@@ -207,12 +207,12 @@ def full_solution(G, c, l1, l2, max_iter=200):
     ½ w'(G + l2 I)w - c'w + l1 ||w||_1. A few sweeps of coordinate descent find the
     support, then feature-sign steps (Lee et al. 2007: an exact solve on the active set
     with its signs, cut at the first sign change; else every violator enters) end on the
-    exact optimum. Returns (w (p,), converged)."""
+    exact optimum. Returns (w (p,), r = c - G w (p,), converged)."""
     p = c.shape[0]
     w = np.zeros(p)
-    if not (np.abs(c) > l1).any():
-        return w, True
     r = c.copy()
+    if not (np.abs(c) > l1).any():
+        return w, r, True
     _descent(G, c, l1, l2, w, r)
     sign = np.sign(w)
     A = np.empty(p, dtype=np.int64)
@@ -251,8 +251,8 @@ def full_solution(G, c, l1, l2, max_iter=200):
                 sign[j] = 1.0 if r[j] > 0.0 else -1.0
                 entered = True
         if not entered:
-            return w, True
-    return w, False
+            return w, r, True
+    return w, r, False
 
 
 @njit(cache=True, nogil=True)
@@ -692,10 +692,10 @@ def _rows(M, index, count):
 
 
 @njit(cache=True, nogil=True)
-def column_folds(G, Xc, XcT, nu, xi, nu_out, c, e, w0, l1, l2, kappa, psi_out,
+def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, l1, l2, kappa, psi_out,
                  nnz_out, ok_out, Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
     """Every leave-one-out fold of one column from its full-data solution w0 at the
-    fold penalties: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
+    fold penalties and its gradient r0 = c - G w0: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
     whether the fold was solved into ok_out. nu (p,): the norms of X̃'s columns, xi:
     their largest entries, nu_out (n, p): :func:`norms_without_rows`. Km (p + 1, p + 1),
     Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their first piece,
@@ -737,9 +737,6 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, c, e, w0, l1, l2, kappa, psi_out,
             qa[r] += PaT[r, a] * XA[r, a]
             xw[r] += XA[r, a] * w0A[a]
             pn[r] += PaT[r, a] * PaT[r, a]
-    r0 = c.copy()
-    for a in range(k):
-        _axpy(-w0A[a], G, A0[a], r0, p)
     weight = np.empty(p)                       # 1 / the slack (divisions once a column)
     for j in range(p):
         slack = l1 - abs(r0[j])
@@ -1024,9 +1021,9 @@ def all_columns(G, Xc, nu, xi, nu_out, CT, ET, l1, l2, kappa, diagonal, steps, m
                            ok[col])
             counts[4] += n
             continue
-        w0, converged = full_solution(G, CT[col], l1, l2)
+        w0, r0, converged = full_solution(G, CT[col], l1, l2)
         if converged:
-            column_folds(G, Xc, XcT, nu, xi, nu_out, CT[col], ET[col], w0, l1, l2,
+            column_folds(G, Xc, XcT, nu, xi, nu_out, r0, ET[col], w0, l1, l2,
                          kappa, psi[col], nnz[col], ok[col], Km, Bm, counts, steps,
                          max_pieces)
     return psi, nnz, ok, counts
