@@ -785,7 +785,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, l1, l2, kappa, psi_out,
         for a in range(k):
             for t in range(top.shape[0]):
                 GT[a, t] = G[A0[a], top[t]]
-        D = _product(PaT, GT)             # ψ (x̃_ij - D[i, t]): the move of g_top[t]
+        D = _product(_rows(PaT, near, nn), GT)     # ψ (x̃_ij - D[f, t]): g_top[t]'s move
         still = 0
         for f in range(nn):
             i = near[f]
@@ -793,7 +793,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, l1, l2, kappa, psi_out,
             good = True
             for t in range(top.shape[0]):
                 j = top[t]
-                if abs(r0[j] + psi * (Xc[i, j] - D[i, t])) > l1 * (1.0 + MARGIN):
+                if abs(r0[j] + psi * (Xc[i, j] - D[f, t])) > l1 * (1.0 + MARGIN):
                     good = False
                     K = _join(j, C, K, added)
             if not good:
