@@ -695,11 +695,12 @@ def _rows(M, index, count):
 def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, l1, l2, kappa, psi_out,
                  nnz_out, ok_out, Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
     """Every leave-one-out fold of one column from its full-data solution w0 at the
-    fold penalties and its gradient r0 = c - G w0: ψ* into psi_out (n,), the fold's non-zero count into nnz_out and
-    whether the fold was solved into ok_out. nu (p,): the norms of X̃'s columns, xi:
-    their largest entries, nu_out (n, p): :func:`norms_without_rows`. Km (p + 1, p + 1),
-    Bm (p + 1, 2): work space; counts (5,) adds the folds ended by their first piece,
-    the solves by active-set steps (at most ``steps``), by the path and the failed ones.
+    fold penalties and its gradient r0 = c - G w0: ψ* into psi_out (n,), the fold's
+    non-zero count into nnz_out and whether the fold was solved into ok_out. nu (p,):
+    the norms of X̃'s columns, xi: their largest entries, nu_out (n, p):
+    :func:`norms_without_rows`. Km (p + 1, p + 1), Bm (p + 1, 2): work space; counts
+    (5,) adds the folds ended by their first piece, the solves by active-set steps (at
+    most ``steps``), by the path and the failed ones.
 
     1. Every fold's first piece (w0's support and signs): its root, its signs, and, where
        they hold, the coordinates off the support certified by one bound for all (most
