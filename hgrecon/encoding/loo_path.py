@@ -30,6 +30,8 @@ but rounding.
 import numpy as np
 from numba import njit
 
+from .lapack import cholesky, cholesky_inverse, cholesky_solve, routines
+
 #: Most pieces of one fold's path (each a change of the active set) before the fold is
 #: handed back to the caller's general solver.
 MAX_PIECES = 400
@@ -202,17 +204,19 @@ def _axpy(a, M, row, y, count):
 
 
 @njit(cache=True, nogil=True)
-def full_solution(G, c, l1, l2, max_iter=200):
+def full_solution(G, c, l1, l2, lapack, max_iter=200):
     """Exact ElasticNet of one column from its moments: minimises
     ½ w'(G + l2 I)w - c'w + l1 ||w||_1. A few sweeps of coordinate descent find the
     support, then feature-sign steps (Lee et al. 2007: an exact solve on the active set
     with its signs, cut at the first sign change; else every violator enters) end on the
-    exact optimum. Returns (w (p,), r = c - G w (p,), converged)."""
+    exact optimum. Each step's system is solved by Cholesky (:mod:`.lapack`), and the last
+    factor gives M0 = (G_AA + l2 I)^-1 on the support A. Returns (w (p,),
+    r = c - G w (p,), M0, converged)."""
     p = c.shape[0]
     w = np.zeros(p)
     r = c.copy()
     if not (np.abs(c) > l1).any():
-        return w, r, True
+        return w, r, np.zeros((0, 0)), True
     _descent(G, c, l1, l2, w, r)
     sign = np.sign(w)
     A = np.empty(p, dtype=np.int64)
@@ -223,13 +227,16 @@ def full_solution(G, c, l1, l2, max_iter=200):
                 A[k] = j
                 k += 1
         H = np.empty((k, k))
-        rhs = np.empty(k)
+        new = np.empty(k)
         for a in range(k):
             for b in range(k):
                 H[a, b] = G[A[a], A[b]]
             H[a, a] += l2
-            rhs[a] = c[A[a]] - l1 * sign[A[a]]
-        new = np.linalg.solve(H, rhs) if k else rhs
+            new[a] = c[A[a]] - l1 * sign[A[a]]
+        if k:
+            if not cholesky(H, lapack):
+                break
+            cholesky_solve(H, new, lapack)
         t, cut = 1.0, -1
         for a in range(k):
             if new[a] * sign[A[a]] <= 0.0 and new[a] != w[A[a]]:
@@ -242,6 +249,13 @@ def full_solution(G, c, l1, l2, max_iter=200):
             w[A[cut]] = 0.0
             sign[A[cut]] = 0.0
             continue
+        zero = False                        # exactly 0 without a cut: off the support
+        for a in range(k):
+            if w[A[a]] == 0.0:
+                sign[A[a]] = 0.0
+                zero = True
+        if zero:
+            continue
         r[:] = c
         for a in range(k):
             _axpy(-w[A[a]], G, A[a], r, p)
@@ -251,8 +265,9 @@ def full_solution(G, c, l1, l2, max_iter=200):
                 sign[j] = 1.0 if r[j] > 0.0 else -1.0
                 entered = True
         if not entered:
-            return w, r, True
-    return w, r, False
+            cholesky_inverse(H, lapack)
+            return w, r, H, True
+    return w, r, np.zeros((0, 0)), False
 
 
 @njit(cache=True, nogil=True)
@@ -692,10 +707,11 @@ def _rows(M, index, count):
 
 
 @njit(cache=True, nogil=True)
-def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, l1, l2, kappa, psi_out,
+def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_out,
                  nnz_out, ok_out, Km, Bm, counts, steps=STEPS, max_pieces=MAX_PIECES):
     """Every leave-one-out fold of one column from its full-data solution w0 at the
-    fold penalties and its gradient r0 = c - G w0: ψ* into psi_out (n,), the fold's
+    fold penalties, its gradient r0 = c - G w0 and M0 = (G_A0A0 + l2 I)^-1 on its
+    support A0 (exactly symmetric: rows serve as columns): ψ* into psi_out (n,), the fold's
     non-zero count into nnz_out and whether the fold was solved into ok_out. nu (p,):
     the norms of X̃'s columns, xi: their largest entries, nu_out (n, p):
     :func:`norms_without_rows`. Km (p + 1, p + 1), Bm (p + 1, 2): work space; counts
@@ -719,13 +735,6 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, l1, l2, kappa, psi_out,
     k = A0.shape[0]
     w0A = w0[A0].copy()
     s0 = np.sign(w0A)
-    H = np.empty((k, k))
-    for a in range(k):
-        for b in range(k):
-            H[a, b] = G[A0[a], A0[b]]
-        H[a, a] += l2
-    M0 = np.linalg.inv(H) if k else np.zeros((0, 0))
-    M0 = 0.5 * (M0 + M0.T)                    # exactly symmetric: rows serve as columns
     XA = np.empty((n, k))
     for a in range(k):
         XA[:, a] = XcT[A0[a]]
@@ -997,9 +1006,11 @@ def diagonal_folds(h, Xc, X2, c, e, l1, kappa, psi_out, nnz_out, ok_out, max_ite
 
 
 @njit(cache=True, nogil=True)
-def all_columns(G, Xc, nu, xi, nu_out, CT, ET, l1, l2, kappa, diagonal, steps, max_pieces):
+def all_columns(G, Xc, nu, xi, nu_out, CT, ET, l1, l2, kappa, diagonal, steps, max_pieces,
+                lapack):
     """:func:`full_solution` and :func:`column_folds` (or :func:`diagonal_folds`) for
-    every column (nu, xi, nu_out: as :func:`column_folds` takes them).
+    every column (nu, xi, nu_out: as :func:`column_folds` takes them; lapack:
+    :func:`.lapack.routines`).
 
     CT (m, p) cross-products X̃'ỹ and ET (m, n) centred targets, one row per column.
     Returns ψ* (m, n), non-zero counts (m, n), solved flags (m, n) and the counts of
@@ -1022,9 +1033,9 @@ def all_columns(G, Xc, nu, xi, nu_out, CT, ET, l1, l2, kappa, diagonal, steps, m
                            ok[col])
             counts[4] += n
             continue
-        w0, r0, converged = full_solution(G, CT[col], l1, l2)
+        w0, r0, M0, converged = full_solution(G, CT[col], l1, l2, lapack)
         if converged:
-            column_folds(G, Xc, XcT, nu, xi, nu_out, r0, ET[col], w0, l1, l2,
+            column_folds(G, Xc, XcT, nu, xi, nu_out, r0, ET[col], w0, M0, l1, l2,
                          kappa, psi[col], nnz[col], ok[col], Km, Bm, counts, steps,
                          max_pieces)
     return psi, nnz, ok, counts
@@ -1075,7 +1086,8 @@ def loo_enet(X, Y, alpha, l1_ratio, diagonal=None, steps=STEPS, max_pieces=MAX_P
         ET = np.ascontiguousarray(Y[:, cols].T)              # centred targets, a row each
         ET -= mean[cols, None]
         psi, nnz, ok, c = all_columns(G, Xc, nu, xi, nu_out, ET @ Xc, ET, l1, l2,
-                                      n / (n - 1), bool(diagonal), steps, max_pieces)
+                                      n / (n - 1), bool(diagonal), steps, max_pieces,
+                                      routines())
         pred[:, cols] = Y[:, cols] + psi.T
         nonzero[:, cols], solved[:, cols] = nnz.T, ok.T
         counts += c
