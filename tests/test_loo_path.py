@@ -109,7 +109,7 @@ def test_only_a_ridge_part_is_accepted():
         loo_enet(X, Y, 1.0, 1.0)
 
 
-@pytest.mark.parametrize("s, npos", [(1, 1), (7, 3), (12, 12), (20, 0), (25, 9)])
+@pytest.mark.parametrize("s, npos", [(1, 1), (7, 3), (12, 12), (20, 0), (25, 9), (63, 30)])
 def test_quasidefinite_solve_equals_numpy(s, npos):
     rng = np.random.default_rng(s)
     A = rng.normal(size=(s, s + 2))
@@ -119,16 +119,29 @@ def test_quasidefinite_solve_equals_numpy(s, npos):
     B = rng.normal(size=(s, 2))
     Kw, Bw = np.zeros((s + 3, s + 3)), np.zeros((s + 3, 2))
     Kw[:s, :s], Bw[:s] = K, B
-    assert _solve_quasidefinite(Kw, Bw, s, npos, np.empty(2 * s))
+    assert _solve_quasidefinite(Kw, Bw, s, npos, np.empty(5 * s))
     np.testing.assert_allclose(Bw[:s], np.linalg.solve(K, B), rtol=1e-9, atol=1e-12)
 
 
 def test_quasidefinite_solve_refuses_other_signs_and_restores_the_matrix():
     K = np.array([[2.0, 1.0, 0.5], [1.0, -3.0, 0.2], [0.5, 0.2, 1.0]])   # second pivot < 0
     Kw, B = K.copy(), np.ones((3, 2))
-    assert not _solve_quasidefinite(Kw, B, 3, 3, np.empty(6))
+    assert not _solve_quasidefinite(Kw, B, 3, 3, np.empty(15))
     np.testing.assert_array_equal(Kw, K)
     np.testing.assert_array_equal(B, np.ones((3, 2)))
+
+
+def test_quasidefinite_solve_restores_the_rows_after_the_failing_pivot():
+    """Pivot 17 of 20 is negative where all should be positive: the rows of its block of
+    four (16-19, factored four at a time), partly done before row 17 fails, are restored
+    too."""
+    A = np.random.default_rng(0).normal(size=(20, 22))
+    K = A @ A.T + np.eye(20)
+    K[17, 17] = -1000.0
+    Kw, B = K.copy(), np.ones((20, 2))
+    assert not _solve_quasidefinite(Kw, B, 20, 20, np.empty(100))
+    np.testing.assert_array_equal(Kw, K)
+    np.testing.assert_array_equal(B, np.ones((20, 2)))
 
 
 def test_screen_flags_exactly_the_violators():

@@ -43,6 +43,8 @@ STEPS = 8
 FIRST_WORKING_SET = 96
 #: Smallest system of a piece solved by L D L' (smaller ones by Gaussian elimination).
 QUASIDEFINITE = 6
+#: Smallest L D L' factored four rows at a time.
+FOUR_ROWS = 16
 #: Largest matrix product (multiply-adds) taken by loops rather than BLAS.
 SMALL_PRODUCT = 4096
 #: Relative margin of the certificate and of the optimality checks.
@@ -89,31 +91,91 @@ def _solve_small(K, B, s):
     return True
 
 
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _factor_four_rows(K, s, npos, w):
+    """The L D L' of :func:`_solve_quasidefinite` four rows at a time: their sums against
+    a row of L share its loads and run as four independent chains (compiled with
+    reassociation, so the sums vectorise; 1.3-3 times faster from 16 rows on, slower
+    below). D goes to w[:s]; w[s:5s]: the rows' L D. Returns False, with K as it was,
+    where a pivot has the wrong sign."""
+    d = w[:s]
+    W = w[s:5 * s]
+    for r0 in range(0, s, 4):
+        nb = min(4, s - r0)
+        first = 0
+        if nb == 4:                         # the columns before the block
+            first = r0
+            for j in range(r0):
+                t0 = K[r0, j]
+                t1 = K[r0 + 1, j]
+                t2 = K[r0 + 2, j]
+                t3 = K[r0 + 3, j]
+                for u in range(j):
+                    lju = K[j, u]
+                    t0 -= W[u] * lju
+                    t1 -= W[s + u] * lju
+                    t2 -= W[2 * s + u] * lju
+                    t3 -= W[3 * s + u] * lju
+                W[j] = t0
+                W[s + j] = t1
+                W[2 * s + j] = t2
+                W[3 * s + j] = t3
+                inv = 1.0 / d[j]
+                K[r0, j] = t0 * inv
+                K[r0 + 1, j] = t1 * inv
+                K[r0 + 2, j] = t2 * inv
+                K[r0 + 3, j] = t3 * inv
+        for q in range(nb):                 # the rest of each row, one at a time
+            r = r0 + q
+            off = q * s
+            for j in range(first, r):
+                t = K[r, j]
+                for u in range(j):
+                    t -= W[off + u] * K[j, u]
+                W[off + j] = t
+                K[r, j] = t / d[j]
+            t = K[r, r]
+            for u in range(r):
+                t -= W[off + u] * K[r, u]
+            d[r] = t
+            if not (t > 0.0 if r < npos else t < 0.0):
+                for a in range(r0 + nb):    # the lower triangle back from the upper
+                    for b in range(a):
+                        K[a, b] = K[b, a]
+                return False
+    return True
+
+
 @njit(cache=True, nogil=True)
 def _solve_quasidefinite(K, B, s, npos, w):
     """Solve K[:s, :s] X = B[:s] (two columns) in place by K = L D L' without pivoting
     for a symmetric quasi-definite K: its first ``npos`` rows a positive definite block,
     the others a negative definite one, so D's signs are known (Vanderbei 1995) and the
-    factorisation takes s³/6 multiply-adds. L goes to K's strict lower triangle, D to
-    w[s:2s]; w[:s]: work space. Returns False, with K and B as they were, where a pivot
-    has the wrong sign (rounding)."""
-    d = w[s:2 * s]
-    for r in range(s):                      # (loops, not calls: no reference counts)
-        for j in range(r):
-            t = K[r, j]
-            for u in range(j):
-                t -= w[u] * K[j, u]
-            w[j] = t
-            K[r, j] = t / d[j]
-        t = K[r, r]
-        for u in range(r):
-            t -= w[u] * K[r, u]
-        d[r] = t
-        if not (d[r] > 0.0 if r < npos else d[r] < 0.0):
-            for a in range(r + 1):          # the lower triangle back from the upper
-                for b in range(a):
-                    K[a, b] = K[b, a]
+    factorisation takes s³/6 multiply-adds (from FOUR_ROWS rows on by
+    :func:`_factor_four_rows`). L goes to K's strict lower triangle, D to w[:s];
+    w[s:5s]: work space. Returns False, with K and B as they were, where a pivot has the
+    wrong sign (rounding)."""
+    d = w[:s]
+    if s >= FOUR_ROWS:
+        if not _factor_four_rows(K, s, npos, w):
             return False
+    else:
+        for r in range(s):                  # (loops, not calls: no reference counts)
+            for j in range(r):
+                t = K[r, j]
+                for u in range(j):
+                    t -= w[s + u] * K[j, u]
+                w[s + j] = t
+                K[r, j] = t / d[j]
+            t = K[r, r]
+            for u in range(r):
+                t -= w[s + u] * K[r, u]
+            d[r] = t
+            if not (d[r] > 0.0 if r < npos else d[r] < 0.0):
+                for a in range(r + 1):      # the lower triangle back from the upper
+                    for b in range(a):
+                        K[a, b] = K[b, a]
+                return False
     for r in range(s):                      # L z = b
         for j in range(r):
             B[r, 0] -= K[r, j] * B[j, 0]
@@ -321,7 +383,7 @@ def _assemble(i, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, nL, E, nE, sE, w0e, 
     """Solve the piece's system for (L, E): Bm[:s, 0] + ψ Bm[:s, 1] = (w_E, λ_L)(ψ), a
     quasi-definite one (S_EE positive definite, then -M0_LL negative definite). Returns
     (f0, f1, ok) with f(ψ) = f0 + f1 ψ; ok is False for a singular system or a slope
-    that is not positive (rounding). b1 (3s,): work space."""
+    that is not positive (rounding). b1 (6s,): work space."""
     s = nE + nL
     for a in range(nE):
         ea = E[a]
@@ -864,7 +926,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
     sE2 = np.empty(p)
     rCe = np.empty(p)
     xwe = np.empty(1)
-    b1 = np.empty(3 * p + 3)
+    b1 = np.empty(6 * p + 6)
     work = (L2, E2, sE2, flips, np.empty(k), np.empty(p))
     while nt:
         DW = np.zeros((nt, k + K))           # w - w0 on A0 and C
