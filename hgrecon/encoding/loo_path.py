@@ -91,19 +91,17 @@ def _solve_small(K, B, s):
     return True
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _factor_four_rows(K, s, npos, w):
-    """The L D L' of :func:`_solve_quasidefinite` four rows at a time: their sums against
-    a row of L share its loads and run as four independent chains (compiled with
-    reassociation, so the sums vectorise; 1.3-3 times faster from 16 rows on, slower
-    below). D goes to w[:s]; w[s:5s]: the rows' L D. Returns False, with K as it was,
-    where a pivot has the wrong sign."""
+def _factor(K, s, npos, w, four):
+    """The L D L' of :func:`_solve_quasidefinite`, left-looking, one row at a time or
+    (``four``) four rows at a time: their sums against a row of L share its loads and
+    run as four independent chains. D goes to w[:s]; w[s:5s]: the rows' L D. Returns
+    False, with K as it was, where a pivot has the wrong sign."""
     d = w[:s]
-    W = w[s:5 * s]
+    W = w[s:5 * s]                          # (loops, not calls: no reference counts)
     for r0 in range(0, s, 4):
         nb = min(4, s - r0)
         first = 0
-        if nb == 4:                         # the columns before the block
+        if four and nb == 4:                # the columns before the block
             first = r0
             for j in range(r0):
                 t0 = K[r0, j]
@@ -146,36 +144,25 @@ def _factor_four_rows(K, s, npos, w):
     return True
 
 
+#: :func:`_factor` as it is compiled for small systems, and with reassociation (the sums
+#: vectorise: 1.3-1.8 times faster from 16 rows on, slower below) for the others.
+_factor_rows = njit(cache=True, nogil=True)(_factor)
+_factor_four_rows = njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})(_factor)
+
+
 @njit(cache=True, nogil=True)
 def _solve_quasidefinite(K, B, s, npos, w):
     """Solve K[:s, :s] X = B[:s] (two columns) in place by K = L D L' without pivoting
     for a symmetric quasi-definite K: its first ``npos`` rows a positive definite block,
     the others a negative definite one, so D's signs are known (Vanderbei 1995) and the
-    factorisation takes s³/6 multiply-adds (from FOUR_ROWS rows on by
-    :func:`_factor_four_rows`). L goes to K's strict lower triangle, D to w[:s];
-    w[s:5s]: work space. Returns False, with K and B as they were, where a pivot has the
-    wrong sign (rounding)."""
+    factorisation takes s³/6 multiply-adds (:func:`_factor`, four rows at a time from
+    FOUR_ROWS rows on). L goes to K's strict lower triangle, D to w[:s]; w[s:5s]: work
+    space. Returns False, with K and B as they were, where a pivot has the wrong sign
+    (rounding)."""
     d = w[:s]
-    if s >= FOUR_ROWS:
-        if not _factor_four_rows(K, s, npos, w):
-            return False
-    else:
-        for r in range(s):                  # (loops, not calls: no reference counts)
-            for j in range(r):
-                t = K[r, j]
-                for u in range(j):
-                    t -= w[s + u] * K[j, u]
-                w[s + j] = t
-                K[r, j] = t / d[j]
-            t = K[r, r]
-            for u in range(r):
-                t -= w[s + u] * K[r, u]
-            d[r] = t
-            if not (d[r] > 0.0 if r < npos else d[r] < 0.0):
-                for a in range(r + 1):      # the lower triangle back from the upper
-                    for b in range(a):
-                        K[a, b] = K[b, a]
-                return False
+    if not (_factor_four_rows(K, s, npos, w, True) if s >= FOUR_ROWS else
+            _factor_rows(K, s, npos, w, False)):
+        return False
     for r in range(s):                      # L z = b
         for j in range(r):
             B[r, 0] -= K[r, j] * B[j, 0]
