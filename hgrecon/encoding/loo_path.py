@@ -787,6 +787,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
     XA = np.empty((n, k))
     for a in range(k):
         XA[:, a] = XcT[A0[a]]
+    XAT = np.ascontiguousarray(XA.T)
     PaT = _product(XA, M0)
     qa = np.zeros(n)
     xw = np.zeros(n)
@@ -869,7 +870,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
                 ok_out[i] = True
         nn = still
     if nn:          # the others screened: on the first piece q = ψ X̃_A0 M0 a
-        QN = _product(_rows(PaT, near, nn), np.ascontiguousarray(XA.T))
+        QN = _product(_rows(PaT, near, nn), XAT)
         lim = np.where(inside, HUGE, l1 * (1.0 - MARGIN))
         for f in range(nn):
             i = near[f]
@@ -916,7 +917,8 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
     b1 = np.empty(6 * p + 6)
     work = (L2, E2, sE2, flips, np.empty(k), np.empty(p))
     while nt:
-        DW = np.zeros((nt, k + K))           # w - w0 on A0 and C
+        DW = np.zeros((nt, k))               # w - w0 on A0
+        Q = np.zeros((nt, n))                # X̃ (w - w0): first the entered candidates'
         for f in range(nt):
             i = todo[f]
             _reset(k, K, s0, w0A, rC0, xw[i], L, inL, 0, E, inE, 0, sA, w0e, rCe, xwe)
@@ -944,7 +946,9 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
                 DW[f, a] = w0e[a] - w0A[a] + psi * PaT[i, a]
             for a in range(nE):
                 xa = Bm[a, 0] + Bm[a, 1] * psi
-                DW[f, k + E[a]] = xa
+                ea = C[E[a]]
+                for r in range(n):
+                    Q[f, r] += xa * XcT[ea, r]
                 for b in range(k):
                     DW[f, b] -= xa * ZT[E[a], b]
             for b in range(nL):
@@ -953,12 +957,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
                     DW[f, a] -= lam * M0[L[b], a]
         if not n_out:
             return
-        XT = np.empty((k + K, n))
-        for a in range(k):
-            XT[a] = XcT[A0[a]]
-        for a in range(K):
-            XT[k + a] = XcT[C[a]]
-        Q = _product(DW, XT)                                             # X̃ (w - w0)
+        Q += _product(DW, XAT)                                           # and A0's
         lim = np.where(inside, HUGE, l1 * (1.0 - MARGIN))
         K1 = K
         redo = 0
