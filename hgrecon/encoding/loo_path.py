@@ -713,15 +713,16 @@ def _join(j, C, K, added):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added):
+def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added, over):
     """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) off the
     support and the candidates: g_j(ψ) = g_j(0) + x̃_ij (ψ - q_i) - Σ_{r≠i} x̃_rj q_r, the
     sum bounded by ν_ij ||q_-i|| (nu_out[i, j] >= the norm of x̃_j without row i; q
     without its held-out entry, which carries much of it: tighter than ν_j ||q||), and
     g_j is computed exactly (one n-term product) only where that bound reaches lim_j
-    (l1 less the margin; HUGE on the support and the candidates), first summed over all
-    coordinates (vectorised). Loops, not calls with array arguments. Violators join C
-    (:func:`_join`, inlined). Returns (violated, K)."""
+    (l1 less the margin; HUGE on the support and the candidates): the bounds' excesses
+    over lim go to ``over`` (p,) and their positive parts are summed (vectorised), then
+    the coordinates with an excess are checked. Loops, not calls with array arguments.
+    Violators join C (:func:`_join`, inlined). Returns (violated, K)."""
     n, p = Xc.shape
     rest = 0.0
     for r in range(n):
@@ -730,12 +731,13 @@ def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added):
     move = psi - Q[f, i]
     excess = 0.0
     for j in range(p):
-        excess += max(abs(r0[j] + move * Xc[i, j]) + nu_out[i, j] * rest - lim[j], 0.0)
+        over[j] = abs(r0[j] + move * Xc[i, j]) + nu_out[i, j] * rest - lim[j]
+        excess += max(over[j], 0.0)
     if excess == 0.0:
         return False, K
     bad = False
     for j in range(p):
-        if abs(r0[j] + move * Xc[i, j]) + nu_out[i, j] * rest < lim[j]:
+        if over[j] < 0.0:
             continue
         g = r0[j] + psi * Xc[i, j]
         for r in range(n):
@@ -805,6 +807,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
     inside[A0] = True
     added = np.zeros(p, dtype=np.bool_)
     C = np.empty(p, dtype=np.int64)
+    over = np.empty(p)                         # the screen's work space
     K = 0
     # 1. first pieces
     mu_nu, mu_xi, n_out = _outside_bounds(inside, weight, nu, xi)
@@ -876,7 +879,8 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
             i = near[f]
             for r in range(n):
                 QN[f, r] *= psi1[f]
-            bad, K = _screen(i, psi1[f], QN, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added)
+            bad, K = _screen(i, psi1[f], QN, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added,
+                             over)
             if not bad:
                 psi_out[i] = psi1[f]
                 nnz_out[i] = k
@@ -968,7 +972,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
             if abs(psi_out[i]) * mu_xi + np.sqrt(_dot(Q, f, Q[f], n)) * mu_nu < 1.0 - MARGIN:
                 continue                                  # the bound settles it
             bad, K1 = _screen(i, psi_out[i], Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K1,
-                              added)
+                              added, over)
             if bad:
                 todo[redo] = i
                 redo += 1
