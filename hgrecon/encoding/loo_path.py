@@ -91,63 +91,71 @@ def _solve_small(K, B, s):
     return True
 
 
-def _factor(K, s, npos, w, four):
+def _factor_loops(four):
     """The L D L' of :func:`_solve_quasidefinite`, left-looking, one row at a time or
     (``four``) four rows at a time: their sums against a row of L share its loads and
-    run as four independent chains. D goes to w[:s]; w[s:5s]: the rows' L D. Returns
-    False, with K as it was, where a pivot has the wrong sign."""
-    d = w[:s]
-    W = w[s:5 * s]                          # (loops, not calls: no reference counts)
-    for r0 in range(0, s, 4):
-        nb = min(4, s - r0)
-        first = 0
-        if four and nb == 4:                # the columns before the block
-            first = r0
-            for j in range(r0):
-                t0 = K[r0, j]
-                t1 = K[r0 + 1, j]
-                t2 = K[r0 + 2, j]
-                t3 = K[r0 + 3, j]
-                for u in range(j):
-                    lju = K[j, u]
-                    t0 -= W[u] * lju
-                    t1 -= W[s + u] * lju
-                    t2 -= W[2 * s + u] * lju
-                    t3 -= W[3 * s + u] * lju
-                W[j] = t0
-                W[s + j] = t1
-                W[2 * s + j] = t2
-                W[3 * s + j] = t3
-                inv = 1.0 / d[j]
-                K[r0, j] = t0 * inv
-                K[r0 + 1, j] = t1 * inv
-                K[r0 + 2, j] = t2 * inv
-                K[r0 + 3, j] = t3 * inv
-        for q in range(nb):                 # the rest of each row, one at a time
-            r = r0 + q
-            off = q * s
-            for j in range(first, r):
-                t = K[r, j]
-                for u in range(j):
-                    t -= W[off + u] * K[j, u]
-                W[off + j] = t
-                K[r, j] = t / d[j]
-            t = K[r, r]
-            for u in range(r):
-                t -= W[off + u] * K[r, u]
-            d[r] = t
-            if not (t > 0.0 if r < npos else t < 0.0):
-                for a in range(r0 + nb):    # the lower triangle back from the upper
-                    for b in range(a):
-                        K[a, b] = K[b, a]
-                return False
-    return True
+    run as four independent chains. A closure, so that each compiled variant has a cache
+    entry of its own (numba keys its cache by the code and the closure's values, not by
+    the compiler's options)."""
+
+    def factor(K, s, npos, w):
+        """D goes to w[:s]; w[s:5s]: the rows' L D. Returns False, with K as it was,
+        where a pivot has the wrong sign."""
+        d = w[:s]
+        W = w[s:5 * s]                          # (loops, not calls: no reference counts)
+        for r0 in range(0, s, 4):
+            nb = min(4, s - r0)
+            first = 0
+            if four and nb == 4:                # the columns before the block
+                first = r0
+                for j in range(r0):
+                    t0 = K[r0, j]
+                    t1 = K[r0 + 1, j]
+                    t2 = K[r0 + 2, j]
+                    t3 = K[r0 + 3, j]
+                    for u in range(j):
+                        lju = K[j, u]
+                        t0 -= W[u] * lju
+                        t1 -= W[s + u] * lju
+                        t2 -= W[2 * s + u] * lju
+                        t3 -= W[3 * s + u] * lju
+                    W[j] = t0
+                    W[s + j] = t1
+                    W[2 * s + j] = t2
+                    W[3 * s + j] = t3
+                    inv = 1.0 / d[j]
+                    K[r0, j] = t0 * inv
+                    K[r0 + 1, j] = t1 * inv
+                    K[r0 + 2, j] = t2 * inv
+                    K[r0 + 3, j] = t3 * inv
+            for q in range(nb):                 # the rest of each row, one at a time
+                r = r0 + q
+                off = q * s
+                for j in range(first, r):
+                    t = K[r, j]
+                    for u in range(j):
+                        t -= W[off + u] * K[j, u]
+                    W[off + j] = t
+                    K[r, j] = t / d[j]
+                t = K[r, r]
+                for u in range(r):
+                    t -= W[off + u] * K[r, u]
+                d[r] = t
+                if not (t > 0.0 if r < npos else t < 0.0):
+                    for a in range(r0 + nb):    # the lower triangle back from the upper
+                        for b in range(a):
+                            K[a, b] = K[b, a]
+                    return False
+        return True
+
+    return factor
 
 
-#: :func:`_factor` as it is compiled for small systems, and with reassociation (the sums
-#: vectorise: 1.3-1.8 times faster from 16 rows on, slower below) for the others.
-_factor_rows = njit(cache=True, nogil=True)(_factor)
-_factor_four_rows = njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})(_factor)
+#: :func:`_factor_loops` for small systems, and four rows at a time with reassociation
+#: (the sums vectorise: 1.3-1.8 times faster from 16 rows on, slower below).
+_factor_rows = njit(cache=True, nogil=True)(_factor_loops(False))
+_factor_four_rows = njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})(
+    _factor_loops(True))
 
 
 @njit(cache=True, nogil=True)
@@ -155,13 +163,13 @@ def _solve_quasidefinite(K, B, s, npos, w):
     """Solve K[:s, :s] X = B[:s] (two columns) in place by K = L D L' without pivoting
     for a symmetric quasi-definite K: its first ``npos`` rows a positive definite block,
     the others a negative definite one, so D's signs are known (Vanderbei 1995) and the
-    factorisation takes s³/6 multiply-adds (:func:`_factor`, four rows at a time from
+    factorisation takes s³/6 multiply-adds (:func:`_factor_loops`, four rows at a time from
     FOUR_ROWS rows on). L goes to K's strict lower triangle, D to w[:s]; w[s:5s]: work
     space. Returns False, with K and B as they were, where a pivot has the wrong sign
     (rounding)."""
     d = w[:s]
-    if not (_factor_four_rows(K, s, npos, w, True) if s >= FOUR_ROWS else
-            _factor_rows(K, s, npos, w, False)):
+    if not (_factor_four_rows(K, s, npos, w) if s >= FOUR_ROWS else
+            _factor_rows(K, s, npos, w)):
         return False
     for r in range(s):                      # L z = b
         for j in range(r):
