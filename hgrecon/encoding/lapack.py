@@ -44,17 +44,17 @@ def _call(typingctx, address, arrays):
 
 
 @njit(cache=True, nogil=True)
-def _ints(k, nrhs):
-    """(uplo 'L', n, nrhs, info) as LAPACK takes them."""
+def _ints(k):
+    """(uplo 'L', n = k, nrhs = 1, info) as LAPACK takes them."""
     return (np.full(1, ord("L"), dtype=np.uint8), np.full(1, k, dtype=np.int32),
-            np.full(1, nrhs, dtype=np.int32), np.zeros(1, dtype=np.int32))
+            np.ones(1, dtype=np.int32), np.zeros(1, dtype=np.int32))
 
 
 @njit(cache=True, nogil=True)
 def cholesky(H, lapack):
     """Factor the symmetric positive definite H (k, k) in place (its upper triangle, in
     C order, holds the factor); False where it is not positive definite."""
-    uplo, n, _, info = _ints(H.shape[0], 1)
+    uplo, n, _, info = _ints(H.shape[0])
     _call(lapack[0], (uplo, n, H, n, info))
     return info[0] == 0
 
@@ -62,14 +62,14 @@ def cholesky(H, lapack):
 @njit(cache=True, nogil=True)
 def cholesky_solve(F, b, lapack):
     """Solve H x = b in place from F, :func:`cholesky` of H."""
-    uplo, n, nrhs, info = _ints(F.shape[0], 1)
+    uplo, n, nrhs, info = _ints(F.shape[0])
     _call(lapack[1], (uplo, n, nrhs, F, n, b, n, info))
 
 
 @njit(cache=True, nogil=True)
 def cholesky_inverse(F, lapack):
     """H^-1 in place of F, :func:`cholesky` of H (both triangles, exactly symmetric)."""
-    uplo, n, _, info = _ints(F.shape[0], 1)
+    uplo, n, _, info = _ints(F.shape[0])
     _call(lapack[2], (uplo, n, F, n, info))
     for a in range(F.shape[0]):
         for b in range(a):
