@@ -25,6 +25,11 @@ bound for all coordinates), by |x̃_ij (ψ - q_i)| + ||x̃_j without row i|| ||q
 entry i|| (one per coordinate, vectorised), or its gradient is computed exactly;
 violators join C and their folds are solved again. The solution is exact: no tolerance
 but rounding.
+
+The functions that allocate nothing are compiled without numba's reference counts
+(``_nrt=False``): a compiled function counts a reference to each array argument on entry
+and on exit, two atomic operations each, and a fold's steps, inlined into
+:func:`column_folds`, counted dozens a fold.
 """
 
 import numpy as np
@@ -58,7 +63,7 @@ WATCH = 16
 ALL_CANDIDATES = 64
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _solve_small(K, B, s):
     """Solve K[:s, :s] X = B[:s] (B has two columns) in place by Gaussian elimination with
     partial pivoting; returns False for a singular K."""
@@ -153,12 +158,12 @@ def _factor_loops(four):
 
 #: :func:`_factor_loops` for small systems, and four rows at a time with reassociation
 #: (the sums vectorise: 1.3-1.8 times faster from 16 rows on, slower below).
-_factor_rows = njit(cache=True, nogil=True)(_factor_loops(False))
-_factor_four_rows = njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})(
-    _factor_loops(True))
+_factor_rows = njit(cache=True, nogil=True, _nrt=False)(_factor_loops(False))
+_factor_four_rows = njit(cache=True, nogil=True, _nrt=False,
+                         fastmath={"reassoc", "contract"})(_factor_loops(True))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _solve_quasidefinite(K, B, s, npos, w):
     """Solve K[:s, :s] X = B[:s] (two columns) in place by K = L D L' without pivoting
     for a symmetric quasi-definite K: its first ``npos`` rows a positive definite block,
@@ -250,7 +255,7 @@ def _descent(G, c, l1, l2, w, r, max_sweeps=5, tol=1e-2):
             return
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _axpy(a, M, row, y, count):
     """y[:count] += a M[row, :count] in place (nothing when a is 0). The compiled code
     takes rows by index, not as views: a view costs two atomic reference counts, which
@@ -438,7 +443,7 @@ def _candidate_line(j, i, Z, S, BaT, L, nL, E, nE, rCe, Bm):
     return alpha, beta
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S, BaT, e_i, L, inL, E, inE,
                      sE, sA, w0e, rCe, xwe, Km, Bm, b1, work, max_iter):
     """Primal-dual active-set steps for fold i from L = E = ∅: solve (w, ψ) exactly for
@@ -528,7 +533,7 @@ def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S, BaT, e_i, L, inL
     return 0.0, nL, nE, False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _fold_path(i, k, K, l1, kappa, M0, PaT, qa, Z, S, BaT, e_i, L, inL, E, inE, sE, sA,
                w0e, rCe, xwe, Km, Bm, b1, max_pieces):
     """The path of fold i from ψ = 0 (L = E = ∅, the column's right-hand sides) to the
@@ -683,7 +688,7 @@ def _watch(inside, weight, nu, xi, count):
     return top[:size]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _outside_bounds(inside, weight, nu, xi):
     """Over the coordinates not ``inside``: the largest ν_j / σ_j and ξ_j / σ_j (weight =
     1 / σ_j, inf where the slack σ_j is not positive), and how many there are."""
@@ -699,7 +704,7 @@ def _outside_bounds(inside, weight, nu, xi):
     return mu_nu, mu_xi, count
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, _nrt=False)
 def _dot(M, row, v, count):
     """M[row, :count]'v[:count], reassociated (vectorised); only the optimality checks and
     the first Newton step of :func:`diagonal_folds` use it."""
@@ -720,7 +725,7 @@ def _join(j, C, K, added):
     return K
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, _nrt=False)
 def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added, over):
     """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) off the
     support and the candidates: g_j(ψ) = g_j(0) + x̃_ij (ψ - q_i) - Σ_{r≠i} x̃_rj q_r, the
