@@ -171,7 +171,7 @@ def test_screen_flags_exactly_the_violators():
     lim[np.arange(0, 40, 2)] = lim[[41, 77]] = 1e300
     C, added = np.zeros(p, dtype=np.int64), np.zeros(p, dtype=bool)
     bad, K = _screen(i, psi, q[None], 0, r0, Xc, XcT, nu_out, lim, l1, C, 0, added,
-                     np.empty(p))
+                     np.empty(p), np.empty(p, dtype=np.int64))
     g = r0 + move
     over = np.flatnonzero((np.abs(g) > l1 * (1 + 1e-10)) & (lim < 1e300))
     assert bad and len(over) > 20
@@ -181,5 +181,5 @@ def test_screen_flags_exactly_the_violators():
     rest = np.sqrt(q @ q - q[i] ** 2)
     lim = np.abs((psi - q[i]) * Xc[i]) + nu_out[i] * rest * (1 + 1e-9)
     bad, K = _screen(i, psi, q[None], 0, r0, Xc, XcT, nu_out, lim, 0.0, C, 0,
-                     np.zeros(p, dtype=bool), np.empty(p))
+                     np.zeros(p, dtype=bool), np.empty(p), np.empty(p, dtype=np.int64))
     assert not bad and K == 0

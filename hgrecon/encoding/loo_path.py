@@ -726,7 +726,7 @@ def _join(j, C, K, added):
 
 
 @njit(cache=True, nogil=True, fastmath=True, _nrt=False)
-def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added, over):
+def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added, over, flagged):
     """Exact optimality check of fold i's solution (ψ, q = Q[f] = X̃ (w - w0)) off the
     support and the candidates: g_j(ψ) = g_j(0) + x̃_ij (ψ - q_i) - Σ_{r≠i} x̃_rj q_r, the
     sum bounded by ν_ij ||q_-i|| (nu_out[i, j] >= the norm of x̃_j without row i; q
@@ -734,7 +734,8 @@ def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added, over):
     g_j is computed exactly (one n-term product) only where that bound reaches lim_j
     (l1 less the margin; HUGE on the support and the candidates): the bounds' excesses
     over lim go to ``over`` (p,) and their positive parts are summed (vectorised), then
-    the coordinates with an excess are checked. Loops, not calls with array arguments.
+    the coordinates with an excess are gathered into ``flagged`` (p,) without branches
+    (a third of them in the largest supports: mispredicted) and checked.
     Violators join C (:func:`_join`, inlined). Returns (violated, K)."""
     n, p = Xc.shape
     rest = 0.0
@@ -748,10 +749,13 @@ def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added, over):
         excess += max(over[j], 0.0)
     if excess == 0.0:
         return False, K
+    m = 0
+    for j in range(p):                  # their indices, without branches (mispredicted)
+        flagged[m] = j
+        m += over[j] >= 0.0
     bad = False
-    for j in range(p):
-        if over[j] < 0.0:
-            continue
+    for t in range(m):
+        j = flagged[t]
         g = r0[j] + psi * Xc[i, j]
         for r in range(n):
             g -= XcT[j, r] * Q[f, r]
@@ -821,6 +825,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
     added = np.zeros(p, dtype=np.bool_)
     C = np.empty(p, dtype=np.int64)
     over = np.empty(p)                         # the screen's work space
+    flagged = np.empty(p, dtype=np.int64)
     K = 0
     # 1. first pieces
     mu_nu, mu_xi, n_out = _outside_bounds(inside, weight, nu, xi)
@@ -893,7 +898,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
             for r in range(n):
                 QN[f, r] *= psi1[f]
             bad, K = _screen(i, psi1[f], QN, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added,
-                             over)
+                             over, flagged)
             if not bad:
                 psi_out[i] = psi1[f]
                 nnz_out[i] = k
@@ -985,7 +990,7 @@ def column_folds(G, Xc, XcT, nu, xi, nu_out, r0, e, w0, M0, l1, l2, kappa, psi_o
             if abs(psi_out[i]) * mu_xi + np.sqrt(_dot(Q, f, Q[f], n)) * mu_nu < 1.0 - MARGIN:
                 continue                                  # the bound settles it
             bad, K1 = _screen(i, psi_out[i], Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K1,
-                              added, over)
+                              added, over, flagged)
             if bad:
                 todo[redo] = i
                 redo += 1
