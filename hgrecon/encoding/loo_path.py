@@ -443,7 +443,7 @@ def _candidate_line(j, i, Z, S, BaT, L, nL, E, nE, rCe, Bm):
     return alpha, beta
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, fastmath={"contract"})
 def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S, BaT, e_i, L, inL, E, inE,
                      sE, sA, w0e, rCe, xwe, Km, Bm, b1, work, max_iter):
     """Primal-dual active-set steps for fold i from L = E = ∅: solve (w, ψ) exactly for
@@ -452,7 +452,8 @@ def _fold_active_set(i, k, K, l1, kappa, M0, PaT, qa, Z, ZT, S, BaT, e_i, L, inL
     comes back, with the other sign if it left on that side). Ends on the optimum when
     nothing moves; most folds need one to three steps. The A0 weights (va) and the
     candidates' gradients (vc) at ψ take one row of ZT = Z', M0, S or Z per entered or
-    left coordinate. work = (L2, E2, sE2, flips, va (k,), vc (≥ K,)): work space.
+    left coordinate (compiled with contraction: those rows are multiply-adds). work =
+    (L2, E2, sE2, flips, va (k,), vc (≥ K,)): work space.
     Returns (ψ, |L|, |E|, ok); ok is False when the steps do not settle (then
     :func:`_fold_path` takes over)."""
     L2, E2, sE2, flips, va, vc = work
