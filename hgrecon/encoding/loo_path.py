@@ -753,7 +753,7 @@ def _screen(i, psi, Q, f, r0, Xc, XcT, nu_out, lim, l1, C, K, added, over, flagg
     m = 0
     for j in range(p):                  # their indices, without branches (mispredicted)
         flagged[m] = j
-        m += over[j] >= 0.0
+        m += not (over[j] < 0.0)
     bad = False
     for t in range(m):
         j = flagged[t]
